@@ -1,0 +1,1 @@
+"""The platform's own common library: written once, used by every service."""

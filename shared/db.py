@@ -1,0 +1,78 @@
+"""MongoDB through PyMongo's async client and Beanie 2; transactions that carry their outbox events."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TypeVar
+
+from beanie import Document, init_beanie
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
+
+from shared.settings import ServiceSettings
+
+log = logging.getLogger("shared.db")
+T = TypeVar("T")
+
+
+class Database:
+    """One client per process; Beanie documents bound to this service's database."""
+
+    def __init__(self, settings: ServiceSettings, models: Sequence[type[Document]]) -> None:
+        self.settings = settings
+        self.models = list(models)
+        timeout = settings.mongodb_timeout_ms
+        self.client: AsyncMongoClient = AsyncMongoClient(
+            settings.mongodb_url, tz_aware=True, serverSelectionTimeoutMS=timeout,
+            connectTimeoutMS=timeout, socketTimeoutMS=max(timeout * 5, 10000), uuidRepresentation="standard",
+        )
+        self.db: AsyncDatabase = self.client[settings.database_name]
+        self.ready = asyncio.Event()
+        self._setup: list[Callable[[AsyncDatabase], Awaitable[None]]] = []
+
+    def on_ready(self, setup: Callable[[AsyncDatabase], Awaitable[None]]) -> None:
+        """Register index creation for raw collections (outbox, processed events, ...)."""
+        self._setup.append(setup)
+
+    async def init(self) -> None:
+        await init_beanie(database=self.db, document_models=self.models)
+        for setup in self._setup:
+            await setup(self.db)
+        self.ready.set()
+
+    async def init_until_ready(self) -> None:
+        """Keep trying: a service starts even while MongoDB is down, and answers /readyz 503 until it is up."""
+        delay = 0.5
+        while True:
+            try:
+                await self.init()
+                log.info("database %s ready", self.db.name)
+                return
+            except PyMongoError as exc:
+                log.warning("database not reachable yet (%s); retrying in %.1fs", exc.__class__.__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    async def ping(self) -> bool:
+        try:
+            await asyncio.wait_for(self.client.admin.command("ping"), self.settings.mongodb_timeout_ms / 1000)
+            return self.ready.is_set()
+        except (PyMongoError, TimeoutError):
+            return False
+
+    @asynccontextmanager
+    async def session_transaction(self) -> AsyncIterator[AsyncClientSession]:
+        async with self.client.start_session() as session, await session.start_transaction():
+            yield session
+
+    async def run_transaction(self, body: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run body in a transaction, retried on transient errors (write conflicts) by the driver."""
+        async with self.client.start_session() as session:
+            return await session.with_transaction(body)
+
+    async def close(self) -> None:
+        await self.client.close()
+
