@@ -8,13 +8,14 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import httpx
 import jwt
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -126,6 +127,16 @@ class TokenVerifier:
         if len(self._verified) > self._cache_size:
             self._verified.popitem(last=False)
         return user
+
+
+def mint_access_token(*, private_key: Ed25519PrivateKey, kid: str, user_id: str, issuer: str, audience: str,
+                      ttl_seconds: int = 900) -> tuple[str, int]:
+    """Sign an access token (user_service issues them; tests mint them the same way). Returns (token, exp)."""
+    now = int(time.time())
+    exp = now + ttl_seconds
+    claims = {"sub": user_id, "iss": issuer, "aud": audience, "iat": now, "nbf": now, "exp": exp,
+              "jti": uuid.uuid4().hex, "typ": "access"}
+    return jwt.encode(claims, private_key, algorithm="EdDSA", headers={"kid": kid}), exp
 
 
 # tokenUrl lets /docs authorize with the OAuth2 password form that user_service's login accepts.

@@ -45,6 +45,21 @@ class UserRegistered(Event):
     user_id: str
     email: str
     name: str = ""
+    default_currency: str = "EUR"
+    timezone: str = "UTC"
+
+
+class UserProfileUpdated(Event):
+    """Additive to the catalogue: services that keep a copy of a user's profile (email, default currency,
+    timezone) follow it."""
+
+    ROUTING_KEY = "user.profile_updated"
+    user_id: str
+    email: str
+    name: str = ""
+    default_currency: str = "EUR"
+    timezone: str = "UTC"
+    monthly_income: DecimalStr | None = None
 
 
 class PasswordResetRequested(Event):
@@ -177,7 +192,7 @@ class InvoiceOverdue(_InvoiceEvent):
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.ROUTING_KEY: cls
     for cls in (
-        UserRegistered, PasswordResetRequested, UserDeleted,
+        UserRegistered, UserProfileUpdated, PasswordResetRequested, UserDeleted,
         ExpenseCreated, ExpenseUpdated, ExpenseDeleted, GroupExpenseAdded,
         BudgetThreshold80, BudgetExceeded,
         InvoiceSent, InvoicePaid, InvoiceOverdue,

@@ -1,0 +1,1 @@
+"""Test support used by every service's tests and by the dev launcher: real servers, never mocks."""
