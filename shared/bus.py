@@ -33,6 +33,7 @@ class Bus:
         self.exchange: AbstractExchange | None = None
         self.connected = asyncio.Event()
         self._consumers: list[tuple[str, tuple[str, ...], MessageCallback]] = []
+        self.on_reconnect: list[Callable[[], None]] = []  # e.g. wake the outbox relay after an outage
 
     @property
     def exchange_name(self) -> str:
@@ -61,6 +62,7 @@ class Bus:
             self.settings.amqp_url, timeout=5, reconnect_interval=1,
             client_properties={"connection_name": self.settings.service_name},
         )
+        self.connection.reconnect_callbacks.add(self._reconnected)
         self.channel = await self.connection.channel(publisher_confirms=True)
         await self.channel.set_qos(prefetch_count=self.settings.amqp_prefetch)
         self.exchange = await self.channel.declare_exchange(
@@ -68,6 +70,11 @@ class Bus:
         for queue_name, keys, callback in self._consumers:
             await self._declare_and_consume(queue_name, keys, callback)
         self.connected.set()
+
+    def _reconnected(self, *_: object) -> None:
+        log.info("reconnected to the broker")
+        for callback in self.on_reconnect:
+            callback()
 
     async def publish(self, routing_key: str, body: bytes, *, message_id: str,
                       headers: dict | None = None, timeout: float = 5.0) -> None:

@@ -75,7 +75,7 @@ class OutboxRelay:
                 raise
             except Exception as exc:  # broker or database outage: back off, never drop
                 log.warning("outbox relay paused: %s: %s", exc.__class__.__name__, exc)
-                delay = min(max(delay * 2, 0.5), 10)
+                delay = min(max(delay * 2, 0.5), 5)
             try:
                 await asyncio.wait_for(self._wake.wait(), delay)
             except TimeoutError:

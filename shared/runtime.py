@@ -52,6 +52,7 @@ class Runtime:
         self.bus = Bus(s)
         self.relay = OutboxRelay(self.database.db, self.bus, poll_seconds=s.outbox_poll_seconds,
                                  lease_seconds=s.outbox_lease_seconds)
+        self.bus.on_reconnect.append(self.relay.wake)
         if self.handlers:
             self.consumer = EventConsumer(database=self.database, bus=self.bus, handlers=self.handlers,
                                           producer=s.service_name, services=self.extras,
