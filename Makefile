@@ -6,13 +6,20 @@ STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint bench postman load clean
 
+NODE_STAMP := node_modules/.installed-stamp
+
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# newman (Postman's runner) for the collection test; npm ci installs exactly the locked versions.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
 
 ## make run: the whole stack (SecantusDB, RabbitMQ, SMTP sink, every service); prints the gateway URL.
 run: install
@@ -29,6 +36,10 @@ lint: install
 ## make bench: throughput and latency, printed as ratios against baselines measured in the same run.
 bench: install
 	$(BIN)/python -m bench $(SECTION)
+
+## make postman: the Postman collection against the running stack (start it with `make run` first).
+postman: install
+	npx --no-install newman run postman_collection.json --env-var baseUrl=$${BASE_URL:-http://127.0.0.1:8000}
 
 clean:
 	rm -rf var/mail var/*.log .pytest_cache
