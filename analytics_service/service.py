@@ -1,0 +1,153 @@
+"""The read model's write side: apply a transaction's latest state, keep the profile copy, erase a user.
+
+Every function takes the session of the transaction it runs in (an event handler's ctx.session, or a
+rebuild's swap), so the rollups, the per-transaction record and the processed-event mark commit together.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timezone
+from typing import Any
+
+from bson import Decimal128
+from pymongo import DeleteMany, ReplaceOne
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from analytics_service.models import DayRollup, MonthRollup, MonthSeries, Profile, TransactionRecord
+from analytics_service.periods import month_start
+from analytics_service.rollups import CategoryTotals, Contribution, DailySeries, RollupSet, day_id, month_id, to_decimal
+from shared.events import TransactionSnapshot
+
+# Order of events for one transaction at the same instant: created < updated < deleted.
+CREATED, UPDATED, DELETED = 0, 1, 2
+Version = tuple[int, int]  # (event time in microseconds since the epoch, rank)
+
+
+def event_time_us(moment: datetime) -> int:
+    """Microseconds since the epoch: BSON datetimes keep only milliseconds, too coarse to order events."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=timezone.utc)
+
+
+def contribution_of(snapshot: TransactionSnapshot) -> Contribution:
+    return Contribution(currency=snapshot.currency, type=snapshot.type, category_id=snapshot.category_id,
+                        category_name=snapshot.category_name, occurred_date=snapshot.occurred_date,
+                        amount=snapshot.amount)
+
+
+def contribution_of_record(record: dict[str, Any] | None) -> Contribution | None:
+    """What a stored record contributes now: nothing when it is absent or a tombstone."""
+    if record is None or record["deleted"]:
+        return None
+    return Contribution(currency=record["currency"], type=record["type"], category_id=record.get("category_id"),
+                        category_name=record.get("category_name", ""),
+                        occurred_date=record["occurred_date"].date(), amount=to_decimal(record["amount"]))
+
+
+def version_of(record: dict[str, Any]) -> Version:
+    return record["event_at_us"], record["event_rank"]
+
+
+def record_document(user_id: str, snapshot: TransactionSnapshot, *, deleted: bool, version: Version) -> dict[str, Any]:
+    return {
+        "_id": f"{user_id}|{snapshot.id}", "user_id": user_id, "transaction_id": snapshot.id, "deleted": deleted,
+        "type": snapshot.type, "amount": Decimal128(snapshot.amount), "currency": snapshot.currency,
+        "category_id": snapshot.category_id, "category_name": snapshot.category_name,
+        "occurred_date": midnight(snapshot.occurred_date), "description": snapshot.description[:200],
+        "event_at_us": version[0], "event_rank": version[1],
+    }
+
+
+async def load_rollups(user_id: str, days: Iterable[date], months: Iterable[date],
+                       session: AsyncClientSession | None) -> RollupSet:
+    """The stored rollups of these days and months (absent ones start empty)."""
+    rollups = RollupSet(user_id)
+    days, months = sorted(set(days)), sorted(set(months))
+    day_docs = {doc["_id"]: doc async for doc in DayRollup.get_pymongo_collection().find(
+        {"_id": {"$in": [day_id(user_id, d) for d in days]}}, session=session)}
+    month_ids = [month_id(user_id, m) for m in months]
+    month_docs = {doc["_id"]: doc async for doc in MonthRollup.get_pymongo_collection().find(
+        {"_id": {"$in": month_ids}}, session=session)}
+    series_docs = {doc["_id"]: doc async for doc in MonthSeries.get_pymongo_collection().find(
+        {"_id": {"$in": month_ids}}, session=session)}
+    for day in days:
+        rollups.days[day] = CategoryTotals.from_doc(day_docs.get(day_id(user_id, day)))
+    for first in months:
+        key = month_id(user_id, first)
+        rollups.months[first] = CategoryTotals.from_doc(month_docs.get(key))
+        rollups.series[first] = DailySeries.from_doc(first, series_docs.get(key))
+    return rollups
+
+
+async def save_rollups(rollups: RollupSet, session: AsyncClientSession | None, *, fresh: bool = False) -> None:
+    """Write the changed rollups (empty ones are deleted). fresh: nothing is stored yet, insert only."""
+    day_writes, day_deletes = rollups.day_docs(sorted(rollups.changed_days))
+    month_writes, series_writes, month_deletes = rollups.month_docs(sorted(rollups.changed_months))
+    for model, writes, deletes in ((DayRollup, day_writes, day_deletes), (MonthRollup, month_writes, month_deletes),
+                                   (MonthSeries, series_writes, month_deletes)):
+        collection = model.get_pymongo_collection()
+        if fresh:
+            if writes:
+                await collection.insert_many(writes, ordered=False, session=session)
+            continue
+        operations: list[Any] = [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in writes]
+        if deletes:
+            operations.append(DeleteMany({"_id": {"$in": deletes}}))
+        if operations:
+            await collection.bulk_write(operations, ordered=True, session=session)
+
+
+async def apply_transaction_state(*, session: AsyncClientSession, user_id: str, snapshot: TransactionSnapshot,
+                                  deleted: bool, version: Version) -> bool:
+    """Make the read model reflect this state of the transaction, unless a newer one is applied already.
+
+    Returns False for a stale state (older than, or as old as, the last applied one)."""
+    records = TransactionRecord.get_pymongo_collection()
+    record_id = f"{user_id}|{snapshot.id}"
+    current = await records.find_one({"_id": record_id}, session=session)
+    if current is not None and version_of(current) >= version:
+        return False
+    old = contribution_of_record(current)
+    new = None if deleted else contribution_of(snapshot)
+    touched = [c.occurred_date for c in (old, new) if c is not None]
+    rollups = await load_rollups(user_id, touched, [month_start(d) for d in touched], session)
+    rollups.apply(old, new)
+    await save_rollups(rollups, session)
+    await records.replace_one({"_id": record_id}, record_document(user_id, snapshot, deleted=deleted, version=version),
+                              upsert=True, session=session)
+    return True
+
+
+async def profile_of(user_id: str, session: AsyncClientSession | None = None) -> dict[str, Any]:
+    found = await Profile.get_pymongo_collection().find_one({"_id": user_id}, session=session)
+    return found or {"_id": user_id, "timezone": "UTC", "timezone_at_us": 0, "default_currency": None,
+                     "erased": False}
+
+
+async def note_profile(*, session: AsyncClientSession, user_id: str, timezone_name: str, at_us: int,
+                       default_currency: str | None = None, current: dict[str, Any] | None = None) -> None:
+    """Keep the newest timezone we heard of (profile events and transaction snapshots both carry it)."""
+    current = current or await profile_of(user_id, session)
+    if current["erased"] or current["timezone_at_us"] >= at_us:
+        return
+    if current["timezone"] == timezone_name and default_currency in (None, current.get("default_currency")):
+        return  # nothing new: skip the write, so concurrent events do not conflict on the profile
+    fields: dict[str, Any] = {"timezone": timezone_name, "timezone_at_us": at_us, "erased": False}
+    if default_currency is not None:
+        fields["default_currency"] = default_currency
+    await Profile.get_pymongo_collection().update_one({"_id": user_id}, {"$set": fields}, upsert=True,
+                                                      session=session)
+
+
+async def erase_user(*, session: AsyncClientSession, user_id: str) -> None:
+    """Delete everything held for the user; keep only a marker so in-flight events cannot recreate it."""
+    for model in (DayRollup, MonthRollup, MonthSeries, TransactionRecord):
+        await model.get_pymongo_collection().delete_many({"user_id": user_id}, session=session)
+    await Profile.get_pymongo_collection().replace_one(
+        {"_id": user_id}, {"_id": user_id, "timezone": "UTC", "timezone_at_us": 0, "default_currency": None,
+                           "erased": True}, upsert=True, session=session)

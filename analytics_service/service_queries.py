@@ -1,0 +1,165 @@
+"""The read model's query side: ranges, rollup loading and the number-crunching shared by every view.
+
+A query reads the month rollups wholly inside its range and the day rollups of the loose days at its
+edges, so it costs in proportion to the days it spans, never to the number of transactions.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from analytics_service.models import DayRollup, MonthRollup, MonthSeries
+from analytics_service.periods import DateRange, add_years, month_key, split_by_month, today_in
+from analytics_service.rollups import ZERO, CategoryTotals, DailySeries, day_id, month_id
+from analytics_service.service import profile_of
+from shared.errors import field_problem
+from shared.money import CURRENCY_DIGITS, round_money
+
+EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
+MAX_YEARS = 10
+RATIO_PLACES = Decimal("0.0001")
+UNCATEGORIZED = "Uncategorized"
+
+
+def money(amount: Decimal, currency: str) -> Decimal:
+    """Rounded to the currency's minor unit (half up), the platform's rule."""
+    if currency in CURRENCY_DIGITS:
+        return round_money(amount, currency)
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal | None:
+    if not denominator:
+        return None
+    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def per_day(total: Decimal, days: int, currency: str) -> Decimal | None:
+    return money(total / days, currency) if days > 0 else None
+
+
+def category_label(category_id: str | None, name: str) -> str:
+    return name or (UNCATEGORIZED if category_id is None else category_id)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who asks, in which timezone, and what day it is there."""
+
+    user_id: str
+    timezone: str
+    today: date
+
+
+async def context_for(user_id: str) -> Context:
+    profile = await profile_of(user_id)
+    return Context(user_id, profile["timezone"], today_in(profile["timezone"]))
+
+
+def checked_range(start: date | None, end: date | None, default: DateRange) -> DateRange:
+    """The requested range with defaults filled in; a bad one is a 422 naming the parameter."""
+    start = start if start is not None else default.start
+    end = end if end is not None else default.end
+    for name, value in (("from", start), ("to", end)):
+        if not EARLIEST <= value <= LATEST:
+            raise field_problem(name, f"must be between {EARLIEST} and {LATEST}")
+    if start > end:
+        raise field_problem("from", f"must not be after to ({start} > {end})")
+    if end >= add_years(start, MAX_YEARS):
+        raise field_problem("to", f"the range may span at most {MAX_YEARS} years")
+    return DateRange(start, end)
+
+
+def current_month(today: date) -> DateRange:
+    first = today.replace(day=1)
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return DateRange(first, following - timedelta(days=1))
+
+
+async def load_category_totals(user_id: str, span: DateRange) -> CategoryTotals:
+    """Totals per (currency, type, category) over the span, merged oldest first so newer names win."""
+    whole, loose = split_by_month(span)
+    parts: list[tuple[str, dict[str, Any]]] = []
+    if whole:
+        async for doc in MonthRollup.get_pymongo_collection().find(
+                {"_id": {"$in": [month_id(user_id, first) for first in whole]}}):
+            parts.append((doc["month"], doc))
+    if loose:
+        async for doc in DayRollup.get_pymongo_collection().find(
+                {"_id": {"$in": [day_id(user_id, day) for day in loose]}}):
+            parts.append((doc["day"], doc))
+    merged = CategoryTotals()
+    for _, doc in sorted(parts, key=lambda part: part[0]):
+        merged.merge(CategoryTotals.from_doc(doc))
+    return merged
+
+
+@dataclass
+class DayTotals:
+    income: Decimal = ZERO
+    expense: Decimal = ZERO
+    count: int = 0
+
+
+async def load_daily_totals(user_id: str, span: DateRange) -> dict[str, dict[date, DayTotals]]:
+    """Per currency, the income, expense and count of every day of the span that has any."""
+    out: dict[str, dict[date, DayTotals]] = defaultdict(dict)
+    first_months = span.months()
+    docs = MonthSeries.get_pymongo_collection().find(
+        {"user_id": user_id, "month": {"$gte": month_key(first_months[0]), "$lte": month_key(first_months[-1])}})
+    async for doc in docs:
+        first = date(int(doc["month"][:4]), int(doc["month"][5:7]), 1)
+        series = DailySeries.from_doc(first, doc)
+        for (currency, type_), amounts in series.amounts.items():
+            counts = series.counts[(currency, type_)]
+            days = out[currency]
+            for index, count in enumerate(counts):
+                if not count:
+                    continue
+                day = first + timedelta(days=index)
+                if day not in span:
+                    continue
+                totals = days.get(day)
+                if totals is None:
+                    totals = days[day] = DayTotals()
+                if type_ == "income":
+                    totals.income += amounts[index]
+                else:
+                    totals.expense += amounts[index]
+                totals.count += count
+    return out
+
+
+@dataclass
+class CurrencyTotals:
+    income: Decimal = ZERO
+    expense: Decimal = ZERO
+    income_count: int = 0
+    expense_count: int = 0
+
+
+def totals_by_currency(totals: CategoryTotals) -> dict[str, CurrencyTotals]:
+    out: dict[str, CurrencyTotals] = defaultdict(CurrencyTotals)
+    for (currency, type_, _), amount, count in totals.rows():
+        entry = out[currency]
+        if type_ == "income":
+            entry.income += amount
+            entry.income_count += count
+        else:
+            entry.expense += amount
+            entry.expense_count += count
+    return dict(sorted(out.items()))
+
+
+def spending_by_category(totals: CategoryTotals) -> dict[str, list[tuple[str | None, str, Decimal, int]]]:
+    """Per currency, (category_id, name, amount, count) of spending, largest first (ties by id)."""
+    out: dict[str, list[tuple[str | None, str, Decimal, int]]] = defaultdict(list)
+    for key, amount, count in totals.rows():
+        currency, type_, category_id = key
+        if type_ == "expense":
+            out[currency].append((category_id, category_label(category_id, totals.names.get(key, "")), amount, count))
+    for rows in out.values():
+        rows.sort(key=lambda row: (-row[2], row[0] or ""))
+    return dict(sorted(out.items()))
