@@ -1,0 +1,165 @@
+"""Transactions (income and expense): create, read, update, delete — each change and its event in one
+MongoDB transaction through the outbox."""
+
+from decimal import Decimal
+from typing import Any
+
+from beanie import PydanticObjectId
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from expense_service.models import Category, Transaction, utc_now
+from expense_service.schemas import TransactionCreate, TransactionPublic, TransactionUpdate
+from expense_service.service_categories import category_names, prepare_user, resolve_category, touch_category
+from expense_service.service_idempotency import find_replay, remember, request_hash
+from shared.errors import Conflict, NotFound, field_problem
+from shared.events import ExpenseCreated, ExpenseDeleted, ExpenseUpdated, TransactionSnapshot
+from shared.ids import parse_object_id
+from shared.money import fits_currency, minor_digits, round_money
+from shared.outbox import Tx
+from shared.runtime import Runtime
+
+
+def snapshot(transaction: Transaction, *, category_name: str, timezone: str) -> TransactionSnapshot:
+    return TransactionSnapshot(
+        id=str(transaction.id), user_id=transaction.user_id, type=transaction.type, amount=transaction.amount,
+        currency=transaction.currency, category_id=str(transaction.category_id), category_name=category_name,
+        occurred_date=transaction.occurred_date, description=transaction.description,
+        payment_method=transaction.payment_method, tags=list(transaction.tags), group_id=transaction.group_id,
+        group_expense_id=transaction.group_expense_id, invoice_id=transaction.invoice_id, timezone=timezone,
+        created_at=transaction.created_at)
+
+
+def to_public(transaction: Transaction, category_name: str) -> TransactionPublic:
+    return TransactionPublic(
+        id=str(transaction.id), type=transaction.type, amount=transaction.amount, currency=transaction.currency,
+        category_id=str(transaction.category_id), category=category_name, description=transaction.description,
+        occurred_date=transaction.occurred_date, payment_method=transaction.payment_method,
+        tags=list(transaction.tags), notes=transaction.notes, invoice_id=transaction.invoice_id,
+        group_id=transaction.group_id, group_expense_id=transaction.group_expense_id,
+        created_at=transaction.created_at, updated_at=transaction.updated_at)
+
+
+def checked_amount(amount: Decimal, currency: str, field: str = "amount") -> Decimal:
+    """The amount at the currency's minor unit; 422 when it has more decimals than the currency allows."""
+    if not fits_currency(amount, currency):
+        raise field_problem(field, f"{currency} amounts have at most {minor_digits(currency)} decimal places")
+    return round_money(amount, currency)
+
+
+async def record_transaction(tx: Tx, *, transaction: Transaction, category: Category, timezone: str) -> None:
+    """Insert a new transaction and its expense.created event (API, CSV import, paid invoices, group shares)."""
+    await touch_category(session=tx.session, category=category)
+    await transaction.insert(session=tx.session)
+    await tx.publish(ExpenseCreated(expense=snapshot(transaction, category_name=category.name, timezone=timezone)),
+                     user_id=transaction.user_id)
+
+
+async def create_transaction(*, runtime: Runtime, user_id: str, data: TransactionCreate,
+                             idempotency_key: str | None = None) -> tuple[TransactionPublic, bool]:
+    """The created transaction, and whether it is the replay of an earlier request with the same key."""
+    body_hash = request_hash(data) if idempotency_key else ""
+    if idempotency_key:
+        replay = await find_replay(user_id=user_id, key=idempotency_key, body_hash=body_hash)
+        if replay is not None:
+            return TransactionPublic.model_validate(replay), True
+    prefs = await prepare_user(runtime=runtime, user_id=user_id)
+    currency = data.currency or prefs.default_currency
+    amount = checked_amount(data.amount, currency)
+    category = await resolve_category(user_id=user_id, ref=data.category, kind=data.type)
+    occurred_date = data.occurred_date or prefs.today()
+
+    async def body(tx: Tx) -> TransactionPublic:
+        transaction = Transaction(
+            id=PydanticObjectId(), user_id=user_id, type=data.type, amount=amount, currency=currency,
+            category_id=category.id, description=data.description, occurred_date=occurred_date,
+            payment_method=data.payment_method, tags=data.tags, notes=data.notes)
+        await record_transaction(tx, transaction=transaction, category=category, timezone=prefs.timezone)
+        public = to_public(transaction, category.name)
+        if idempotency_key:
+            await remember(session=tx.session, user_id=user_id, key=idempotency_key, body_hash=body_hash,
+                           transaction_id=str(transaction.id), response=public.model_dump(mode="json"),
+                           ttl_hours=runtime.settings.idempotency_ttl_hours)
+        return public
+
+    try:
+        return await runtime.atomic(body), False
+    except DuplicateKeyError:
+        if not idempotency_key:
+            raise
+        # A concurrent request with the same key committed first: answer as its retry.
+        replay = await find_replay(user_id=user_id, key=idempotency_key, body_hash=body_hash)
+        if replay is None:
+            raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
+        return TransactionPublic.model_validate(replay), True
+
+
+async def _owned(user_id: str, transaction_id: str, session: AsyncClientSession | None = None) -> Transaction:
+    oid = parse_object_id(transaction_id, "expense")
+    transaction = await Transaction.find_one({"_id": oid, "user_id": user_id}, session=session)
+    if transaction is None:
+        raise NotFound("expense")
+    return transaction
+
+
+async def _category_name(user_id: str, category_id: Any) -> str:
+    return (await category_names(user_id=user_id, ids={category_id})).get(category_id, "")
+
+
+async def get_transaction(*, user_id: str, transaction_id: str) -> TransactionPublic:
+    transaction = await _owned(user_id, transaction_id)
+    return to_public(transaction, await _category_name(user_id, transaction.category_id))
+
+
+async def update_transaction(*, runtime: Runtime, user_id: str, transaction_id: str,
+                             changes: TransactionUpdate) -> TransactionPublic:
+    """Apply the fields sent; expense.updated carries the snapshots before and after. No change, no event."""
+    parse_object_id(transaction_id, "expense")
+    prefs = await prepare_user(runtime=runtime, user_id=user_id)
+    sent = changes.model_dump(exclude_unset=True)
+
+    async def body(tx: Tx) -> TransactionPublic:
+        transaction = await _owned(user_id, transaction_id, tx.session)
+        old_name = await _category_name(user_id, transaction.category_id)
+        before = snapshot(transaction, category_name=old_name, timezone=prefs.timezone)
+        new_type = sent.get("type", transaction.type)
+        category: Category | None = None
+        if "category" in sent:
+            category = await resolve_category(user_id=user_id, ref=sent["category"], kind=new_type,
+                                              session=tx.session)
+        elif new_type != transaction.type:
+            raise field_problem("category", f"changing the type to {new_type} needs a category of that type")
+        currency = sent.get("currency", transaction.currency)
+        amount = checked_amount(sent.get("amount", transaction.amount), currency)
+        updated = transaction.model_copy(update={
+            "type": new_type, "amount": amount, "currency": currency,
+            "category_id": category.id if category else transaction.category_id,
+            **{k: sent[k] for k in ("description", "occurred_date", "payment_method", "tags", "notes") if k in sent},
+        })
+        new_name = category.name if category else old_name
+        if snapshot(updated, category_name=new_name, timezone=prefs.timezone) == before \
+                and updated.notes == transaction.notes:
+            return to_public(transaction, old_name)
+        updated.updated_at = utc_now()
+        if category is not None:
+            await touch_category(session=tx.session, category=category)
+        await updated.replace(session=tx.session)
+        after = snapshot(updated, category_name=new_name, timezone=prefs.timezone)
+        await tx.publish(ExpenseUpdated(before=before, after=after), user_id=user_id)
+        return to_public(updated, new_name)
+
+    return await runtime.atomic(body)
+
+
+async def delete_transaction(*, runtime: Runtime, user_id: str, transaction_id: str) -> None:
+    parse_object_id(transaction_id, "expense")
+    prefs = await prepare_user(runtime=runtime, user_id=user_id)
+
+    async def body(tx: Tx) -> None:
+        transaction = await _owned(user_id, transaction_id, tx.session)
+        name = await _category_name(user_id, transaction.category_id)
+        await Transaction.get_pymongo_collection().delete_one({"_id": transaction.id}, session=tx.session)
+        await tx.publish(ExpenseDeleted(expense=snapshot(transaction, category_name=name, timezone=prefs.timezone)),
+                         user_id=user_id)
+
+    await runtime.atomic(body)
