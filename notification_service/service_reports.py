@@ -82,8 +82,9 @@ async def build_weekly_report(*, user_id: str, week: str | None = None, now: dat
     spending: dict[str, Decimal] = defaultdict(Decimal)
     counts: dict[str, int] = defaultdict(int)
     categories: dict[tuple[str, str], list] = {}
-    rollups = DailyRollup.get_pymongo_collection().find(
-        {"user_id": user_id, "occurred_date": {"$gte": start.isoformat(), "$lte": end.isoformat()}})
+    # A half-open range: SecantusDB drops the $lte bound's own value when a longer compound index serves it.
+    days = {"$gte": start.isoformat(), "$lt": (end + timedelta(days=1)).isoformat()}
+    rollups = DailyRollup.get_pymongo_collection().find({"user_id": user_id, "occurred_date": days})
     async for row in rollups:
         currency, total = row["currency"], row["total"].to_decimal()
         counts[currency] += row["transactions"]

@@ -97,13 +97,14 @@ async def weekly_report_loop(runtime: Runtime) -> None:
     settings: Settings = runtime.settings  # type: ignore[assignment]
     if not settings.weekly_report_enabled:
         return
+    runtime.extras.setdefault("weekly_report_passes", 0)
     while True:
         try:
             queued = await run_weekly_report_pass(runtime)
-            if queued:
-                log.info("weekly reports queued: %s", queued)
+            log.log(logging.INFO if queued else logging.DEBUG, "weekly report pass done: %s queued", queued)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.warning("weekly report pass failed: %s: %s", exc.__class__.__name__, exc)
+        runtime.extras["weekly_report_passes"] += 1  # observable progress (tests wait on it, never sleep)
         await asyncio.sleep(settings.weekly_report_check_seconds)
