@@ -55,6 +55,11 @@ class ExpenseFeed:
                                    category_name={FOOD: "Food", TRANSPORT: "Transport"}.get(category or "", ""),
                                    occurred_date=on or today())
 
+    @staticmethod
+    def revise(snapshot: TransactionSnapshot, **changes: Any) -> TransactionSnapshot:
+        """The snapshot with some fields changed, validated like a received event."""
+        return TransactionSnapshot.model_validate({**snapshot.model_dump(), **changes})
+
     async def created(self, amount: str, **kwargs: Any) -> TransactionSnapshot:
         snapshot = self.snapshot(amount, **kwargs)
         self.snapshots[snapshot.id] = snapshot
@@ -63,7 +68,7 @@ class ExpenseFeed:
 
     async def updated(self, tx_id: str, **changes: Any) -> TransactionSnapshot:
         before = self.snapshots[tx_id]
-        after = before.model_copy(update=changes)
+        after = self.revise(before, **changes)
         self.snapshots[tx_id] = after
         await self.send(ExpenseUpdated(before=before, after=after), user_id=after.user_id)
         return after
@@ -115,6 +120,13 @@ class BudgetWorld:
             return await self.db["ledger"].count_documents({}) >= count
 
         await wait_until(enough, message=f"{count} ledger records")
+
+    async def wait_processed(self, count: int) -> None:
+        """Until the service has handled this many events (the consumer records each one it ran)."""
+        async def enough() -> bool:
+            return await self.db["processed_events"].count_documents({}) >= count
+
+        await wait_until(enough, message=f"{count} events handled")
 
     async def outbox_drained(self) -> None:
         """Every event the service wrote has been published (so the spy has, or is about to get, them all)."""
