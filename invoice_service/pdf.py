@@ -28,8 +28,7 @@ def money(amount: Decimal) -> str:
 
 def number(value: Decimal) -> str:
     """A quantity or rate without trailing zeros: 12.50 → 12.5, 20.000 → 20."""
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 class InvoicePdf:

@@ -54,7 +54,7 @@ def bson_day(day: date) -> datetime:
     return datetime.combine(day, time.min)
 
 
-async def save_invoice(invoice: Invoice, session: AsyncClientSession) -> None:
+async def save_invoice(invoice: Invoice, session: AsyncClientSession | None) -> None:
     """Replace the invoice if nobody wrote it since it was read (its revision); else retry the transaction."""
     expected = invoice.revision
     invoice.revision, invoice.updated_at = expected + 1, utcnow()
@@ -184,8 +184,8 @@ async def list_invoices(*, user_id: str, page: PageParams, today: date, status: 
     issue_range: dict[str, datetime] = {}
     if date_from is not None:
         issue_range["$gte"] = bson_day(date_from)
-    if date_to is not None:
-        issue_range["$lte"] = bson_day(date_to)
+    if date_to is not None:  # half-open: SecantusDB may drop a $lte bound's own value under a compound index
+        issue_range["$lt"] = bson_day(date_to + timedelta(days=1))
     if issue_range:
         conditions.append({"issue_date": issue_range})
     if overdue is True:

@@ -3,6 +3,10 @@
 import base64
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+from pymongo.errors import OperationFailure
+
+from invoice_service.service_invoices import get_invoice, save_invoice
 from invoice_service.service_lifecycle import emit_overdue_notices
 from invoice_service.tests.helpers import (
     THREE_LINES,
@@ -154,3 +158,20 @@ async def test_a_client_used_by_a_draft_cannot_be_deleted(stack):
     await api.post(f"/api/invoices/{invoice['id']}/void")
     assert (await api.delete(f"/api/clients/{client_id}")).status_code == 204
     assert (await api.get(f"/api/clients/{client_id}")).status_code == 404
+
+
+async def test_a_stale_invoice_write_is_refused_as_a_transient_error_so_its_transaction_is_retried(stack):
+    await stack.start("invoice_service")
+    api = stack.client("invoice_service", headers=stack.auth("freelancer-1"))
+    invoice = await create_invoice(api, await add_client(api))
+    stale = await get_invoice(user_id="freelancer-1", invoice_id=invoice["id"])
+    fresh = await get_invoice(user_id="freelancer-1", invoice_id=invoice["id"])
+    fresh.notes = "written first"
+    await save_invoice(fresh, None)
+
+    stale.notes = "written from an outdated copy"
+    with pytest.raises(OperationFailure) as refused:
+        await save_invoice(stale, None)
+
+    assert refused.value.has_error_label("TransientTransactionError")  # with_transaction retries the body
+    assert (await api.get(f"/api/invoices/{invoice['id']}")).json()["notes"] == "written first"
