@@ -6,7 +6,7 @@ an API call) conflict there and the driver retries the losers; each retry sees t
 PeriodState as the winner left them. An alert and its event are written in that same transaction (outbox).
 """
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -63,7 +63,8 @@ async def daily_spending(budget: Budget, first_day: date, last_day: date,
                          session: AsyncClientSession | None = None) -> dict[date, Decimal]:
     """Expense totals per day in the budget's currency (and category), income and deletions excluded."""
     match: dict = {"user_id": budget.user_id, "currency": budget.currency, "kind": "expense", "deleted": False,
-                   "occurred_date": {"$gte": _midnight(first_day), "$lte": _midnight(last_day)}}
+                   # half-open: clear of a SecantusDB quirk that can drop a $lte bound on compound indexes
+                   "occurred_date": {"$gte": _midnight(first_day), "$lt": _midnight(last_day + timedelta(days=1))}}
     if budget.category_id is not None:
         match["category_id"] = budget.category_id
     cursor = await Contribution.get_pymongo_collection().aggregate(

@@ -119,11 +119,17 @@ async def create_budget(*, runtime: Runtime, settings: Settings, user_id: str, d
             await IdempotentCreate(id=f"{user_id}:{idempotency_key}", user_id=user_id,
                                    budget_id=str(budget.id)).insert(session=session)
         # Spending already recorded this period counts at once, and may already reach a threshold.
-        await check_thresholds(tx, budget, current_period(budget, today))
+        await _check_current_period(tx, budget, today)
         return budget
 
     budget = await runtime.atomic(body)
     return await detail(budget, await today_for(user_id), past_shown=settings.past_periods_in_read)
+
+
+async def _check_current_period(tx: Tx, budget: Budget, today: date) -> None:
+    period = current_period(budget, today)
+    if period.end >= today:  # a custom range that has ended never alerts
+        await check_thresholds(tx, budget, period)
 
 
 def _start_date(period: object, start_date: date | None, today: date) -> date:
@@ -178,7 +184,7 @@ async def update_budget(*, runtime: Runtime, settings: Settings, user_id: str, b
         if any(getattr(merged, f) != getattr(budget, f) for f in SCOPE_FIELDS):
             await forget_period_states(session, str(budget.id))
         await merged.replace(session=session)
-        await check_thresholds(tx, merged, current_period(merged, today))
+        await _check_current_period(tx, merged, today)
         return merged
 
     budget = await runtime.atomic(body)

@@ -1,8 +1,10 @@
 """/api/budgets as a user meets it: CRUD, pagination, ownership, validation, periods, rollover, alerts."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from budget_service.tests.conftest import FOOD, TRANSPORT, BudgetWorld, days_ago, today
+from budget_service.periods import WeeklyPeriod, period_containing
+from budget_service.tests.conftest import FOOD, TRANSPORT, USER, BudgetWorld, days_ago, today
+from shared.events import UserRegistered
 
 
 async def test_budgets_are_created_listed_paged_changed_and_deleted(world: BudgetWorld):
@@ -112,9 +114,9 @@ async def test_rollover_carries_last_periods_unspent_amount_and_past_periods_nev
 
 
 async def test_past_periods_are_listed_newest_first_and_paged(world: BudgetWorld):
-    budget = await world.create_budget(period={"kind": "weekly", "start_weekday": "monday"},
-                                       start_date=str(days_ago(21)))
-    await world.feed.created("7.00", on=days_ago(21))
+    weekly = WeeklyPeriod(kind="weekly", start_weekday="monday")
+    budget = await world.create_budget(period=weekly.model_dump(), start_date=str(days_ago(21)))
+    await world.feed.created("7.00", on=period_containing(weekly, days_ago(21)).end)  # the first week's last day
     await world.wait_processed(1)
     state = await world.budget(budget["id"])
     assert state["past_periods_total"] == 3
@@ -157,3 +159,13 @@ async def test_a_retried_create_with_the_same_idempotency_key_creates_one_budget
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert (await world.api.get("/api/budgets")).json()["total"] == 1
+
+
+async def test_today_is_the_users_own_day_once_user_events_tell_their_timezone(world: BudgetWorld):
+    # At any moment one of these zones is on another calendar day than UTC (UTC+14 from 10:00 UTC on,
+    # UTC-12 before 12:00 UTC).
+    zone, shift = ("Pacific/Kiritimati", 1) if datetime.now(timezone.utc).hour >= 10 else ("Etc/GMT+12", -1)
+    await world.feed.send(UserRegistered(user_id=USER, email="u@example.com", timezone=zone), user_id=USER)
+    await world.wait_processed(1)
+    weekly = await world.create_budget(period={"kind": "weekly"})  # starts on the user's today
+    assert weekly["start_date"] == str(today() + timedelta(days=shift)), zone
