@@ -98,9 +98,10 @@ class Proxy:
         if client_host:
             forward.append((b"x-forwarded-host", client_host))
 
+        # No `Connection: close` on a 413: uvicorn then reads and discards the rest of the body, so the client
+        # finishes sending and reads the answer, instead of meeting a reset connection mid-upload.
         if content_length > self.max_body:
-            return await self._problem(send, 413, f"the request body exceeds {self.max_body} bytes", path,
-                                       id_header, (b"connection", b"close"))
+            return await self._problem(send, 413, f"the request body exceeds {self.max_body} bytes", path, id_header)
         if (method, path) not in self.public:
             if authorization is None or authorization[:7].lower() != BEARER:
                 return await self._problem(send, 401, "a valid access token is required", path, id_header,
@@ -142,8 +143,7 @@ class Proxy:
                 target += b"?" + scope["query_string"]
             exchange = await upstream.send(method.encode(), target, forward, body, stream)
         except BodyTooLarge:
-            return await self._problem(send, 413, f"the request body exceeds {self.max_body} bytes", path,
-                                       id_header, (b"connection", b"close"))
+            return await self._problem(send, 413, f"the request body exceeds {self.max_body} bytes", path, id_header)
         except ClientGone:
             return 499
         except UpstreamError as exc:

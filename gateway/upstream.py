@@ -58,6 +58,7 @@ class Connection(asyncio.Protocol):
 
     def reset(self, *, head_only: bool) -> None:
         self.head_only = head_only
+        self.keep_alive = False  # known only once this response is complete
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.head_done = False
@@ -237,7 +238,8 @@ class UpstreamPool:
         return conn, False
 
     def release(self, conn: Connection) -> None:
-        if conn.complete and conn.keep_alive and not conn.closed and not conn.chunks and len(self.idle) < self.max_idle:
+        if (conn.complete and conn.keep_alive and not conn.head_only and not conn.closed and not conn.chunks
+                and len(self.idle) < self.max_idle):
             conn.idle_since = conn.loop.time()
             self.idle.append(conn)
         else:

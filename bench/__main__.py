@@ -1,0 +1,33 @@
+"""Run every bench section, or the ones named: `python -m bench`, `python -m bench gateway`."""
+
+import argparse
+import importlib
+import os
+import sys
+import time
+
+# section name → module with `run(*, seconds: float) -> None`; later sections add themselves here.
+SECTIONS = {
+    "gateway": "bench.gateway",
+}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("sections", nargs="*", metavar="section",
+                        help=f"one or more of: {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", "6")),
+                        help="duration of each measured point (default 6, or $BENCH_SECONDS)")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.sections if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+    started = time.monotonic()
+    for name in args.sections or list(SECTIONS):
+        importlib.import_module(SECTIONS[name]).run(seconds=args.seconds)
+    print(f"\n[bench] done in {time.monotonic() - started:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
