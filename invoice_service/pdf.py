@@ -9,6 +9,8 @@ from fpdf import FPDF, FontFace, XPos, YPos
 
 from invoice_service.models import Invoice, Party
 
+CORE_ENCODING = "windows-1252"
+
 
 @dataclass(frozen=True)
 class PdfFonts:
@@ -41,14 +43,15 @@ class InvoicePdf:
             self.family = "Body"
         else:
             self.family = "Helvetica"
+            self.pdf.core_fonts_encoding = CORE_ENCODING  # adds € “ ” — … to Latin-1
         self.pdf.set_auto_page_break(auto=True, margin=15)
         self.pdf.add_page()
 
     def text(self, value: str) -> str:
         if self.unicode:
             return value
-        # Core fonts cover Latin-1 only: keep accents that exist there, transliterate or drop the rest.
-        return "".join(ch if ord(ch) < 256 else _ascii(ch) for ch in value)
+        # Core fonts cover Windows-1252 only: keep what exists there, transliterate the rest (Ł → ?, é stays).
+        return "".join(ch if _encodable(ch) else _transliterate(ch) for ch in value)
 
     def font(self, size: float, *, bold: bool = False) -> None:
         self.pdf.set_font(self.family, "B" if bold else "", size)
@@ -128,9 +131,17 @@ class InvoicePdf:
             self.pdf.cell(40, 6, amount, align="R", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _ascii(ch: str) -> str:
+def _encodable(ch: str) -> bool:
+    try:
+        ch.encode(CORE_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _transliterate(ch: str) -> str:
     decomposed = unicodedata.normalize("NFKD", ch)
-    kept = "".join(c for c in decomposed if ord(c) < 256 and not unicodedata.combining(c))
+    kept = "".join(c for c in decomposed if _encodable(c) and not unicodedata.combining(c))
     return kept or "?"
 
 

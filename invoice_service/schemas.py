@@ -104,6 +104,12 @@ class ProfilePublic(PublicModel):
 
 # --- invoices ----------------------------------------------------------------------------------------
 
+def _due_date_or_terms(value: int | None, info: ValidationInfo) -> int | None:
+    if value is not None and info.data.get("due_date") is not None:
+        raise ValueError("give either due_date or payment_terms_days, not both")
+    return value
+
+
 class DiscountIn(StrictModel):
     """`percent`: value is a percentage 0-100 of the amount; `amount`: value is money in the invoice currency."""
 
@@ -137,12 +143,7 @@ class InvoiceCreate(StrictModel):
     notes: LongText = ""
     terms: LongText = ""
 
-    @field_validator("payment_terms_days")
-    @classmethod
-    def _not_both(cls, value: int | None, info: ValidationInfo) -> int | None:
-        if value is not None and info.data.get("due_date") is not None:
-            raise ValueError("give either due_date or payment_terms_days, not both")
-        return value
+    _not_both = field_validator("payment_terms_days")(_due_date_or_terms)
 
 
 class InvoiceUpdate(StrictModel):
@@ -158,12 +159,7 @@ class InvoiceUpdate(StrictModel):
     notes: LongText | None = None
     terms: LongText | None = None
 
-    @field_validator("payment_terms_days")
-    @classmethod
-    def _not_both(cls, value: int | None, info: ValidationInfo) -> int | None:
-        if value is not None and info.data.get("due_date") is not None:
-            raise ValueError("give either due_date or payment_terms_days, not both")
-        return value
+    _not_both = field_validator("payment_terms_days")(_due_date_or_terms)
 
 
 class PaymentCreate(StrictModel):
