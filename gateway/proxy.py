@@ -109,6 +109,9 @@ class Proxy:
             try:
                 await self.verifier.verify(authorization[7:].strip().decode("latin-1"))
             except (InvalidToken, UnicodeError):
+                if not self.verifier.has_keys:  # user_service's JWKS never answered: no token can be checked
+                    return await self._problem(send, 503, "access tokens cannot be verified right now; try again "
+                                               "shortly", path, id_header, (b"retry-after", b"10"))
                 return await self._problem(send, 401, "the access token is invalid or expired", path, id_header,
                                            (b"www-authenticate", b"Bearer"))
 

@@ -72,6 +72,12 @@ class TokenVerifier:
     def set_keys(self, keys: dict[str, Ed25519PublicKey]) -> None:
         self._keys = dict(keys)
 
+    @property
+    def has_keys(self) -> bool:
+        """Whether any verification key is known: False while the JWKS could never be fetched, when a refusal
+        means "cannot check right now" (503) rather than "bad token" (401)."""
+        return self._single is not None or bool(self._keys)
+
     async def _refresh(self, *, force: bool) -> None:
         if self._static or not self.jwks_url:
             return

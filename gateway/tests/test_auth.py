@@ -104,3 +104,17 @@ async def test_credential_endpoints_and_the_jwks_are_reachable_without_a_token(s
     # The same paths with another method, and every other auth path, still need a token.
     for method, path in (("GET", "/api/auth/login"), ("PATCH", "/api/users/me")):
         assert (await api.request(method, path)).status_code == 401
+
+
+async def test_while_the_key_set_cannot_be_fetched_tokens_get_503_not_a_misleading_401(stack, stubs):
+    users = await stubs("user_service")
+    jwks = await stubs("user_service")
+    await jwks.stop()  # user_service's JWKS does not answer
+    api = await start_gateway(stack, {"user_service": users.url}, jwt_public_key=None,
+                              jwks_url=f"{jwks.url}/.well-known/jwks.json")
+
+    response = await api.get("/api/users/me", headers=stack.auth("user-1"))
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "10"
+    assert users.requests == []
