@@ -211,7 +211,6 @@ async def _insert(tx: Tx, rows: list[ParsedRow], timezone: str) -> None:
     for category in {id(r.category): r.category for r in rows}.values():
         await touch_category(session=tx.session, category=category)
     await Transaction.insert_many([r.transaction for r in rows], session=tx.session)
-    for parsed in rows:
-        event = ExpenseCreated(expense=snapshot(parsed.transaction, category_name=parsed.category.name,
-                                                timezone=timezone))
-        await tx.publish(event, user_id=parsed.transaction.user_id)
+    events = [ExpenseCreated(expense=snapshot(r.transaction, category_name=r.category.name, timezone=timezone))
+              for r in rows]
+    await tx.publish_many(events, user_id=rows[0].transaction.user_id)

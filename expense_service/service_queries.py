@@ -2,14 +2,21 @@
 
 import asyncio
 import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 from bson import Decimal128
 
 from expense_service.models import Transaction
-from expense_service.schemas import CurrencyTotals, TransactionFilters, TransactionPage, totals_from_sums
+from expense_service.schemas import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    CurrencyTotals,
+    TransactionFilters,
+    TransactionPage,
+    totals_from_sums,
+)
 from expense_service.service_categories import category_names, find_category, prepare_user
 from expense_service.service_transactions import to_public
 from shared.errors import field_problem
@@ -18,11 +25,23 @@ from shared.runtime import Runtime
 from shared.schemas import PageParams
 
 SORT_FIELDS = {"date": "occurred_date", "amount": "amount", "created": "created_at"}
+ONE_MS = timedelta(milliseconds=1)
 
 
 def day(value: date) -> datetime:
     """Calendar days are stored as midnight UTC (Beanie's encoding of a date)."""
     return datetime.combine(value, time.min, tzinfo=timezone.utc)
+
+
+def date_bounds(first: date | None, last: date | None) -> dict[str, datetime]:
+    """Inclusive calendar-day bounds, written as exclusive ones one millisecond (BSON's resolution) outside:
+    the same set of days, and SecantusDB drops boundary values of $gte/$lte on a date in a compound index."""
+    bounds = {}
+    if first is not None and first > EARLIEST_DATE:
+        bounds["$gt"] = day(first) - ONE_MS
+    if last is not None and last < LATEST_DATE:
+        bounds["$lt"] = day(last) + ONE_MS
+    return bounds
 
 
 async def build_query(*, user_id: str, filters: TransactionFilters) -> dict[str, Any]:
@@ -42,7 +61,7 @@ async def build_query(*, user_id: str, filters: TransactionFilters) -> dict[str,
         query["currency"] = filters.currency
     if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
         raise field_problem("date_to", "must not be before date_from")
-    dates = {op: day(value) for op, value in (("$gte", filters.date_from), ("$lte", filters.date_to)) if value}
+    dates = date_bounds(filters.date_from, filters.date_to)
     if dates:
         query["occurred_date"] = dates
     if filters.amount_min is not None and filters.amount_max is not None and filters.amount_min > filters.amount_max:

@@ -7,7 +7,7 @@ and a crash between publishing and marking re-publishes (consumers are idempoten
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
 from pymongo import ASCENDING, IndexModel
@@ -49,6 +49,20 @@ class Tx:
         }, session=self.session)
         self.emitted.append(envelope)
         return envelope
+
+    async def publish_many(self, events: Sequence[Event], *, user_id: str | None,
+                           correlation_id: str | None = None) -> list[Envelope]:
+        """publish() for many events of one user in a single insert (bulk imports): one round trip, not N."""
+        envelopes = [Envelope.wrap(event, producer=self.producer, user_id=user_id,
+                                   correlation_id=correlation_id or request_id_var.get()) for event in events]
+        if envelopes:
+            await self.db[OUTBOX].insert_many([{
+                "_id": envelope.event_id, "routing_key": envelope.type,
+                "envelope": envelope.model_dump(mode="json"), "created_at": envelope.occurred_at,
+                "sent_at": None, "lease_until": None, "attempts": 0,
+            } for envelope in envelopes], session=self.session)
+        self.emitted.extend(envelopes)
+        return envelopes
 
 
 class OutboxRelay:
