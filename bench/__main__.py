@@ -1,4 +1,8 @@
-"""Run every bench section, or the ones named: `python -m bench`, `python -m bench gateway`."""
+"""Run every bench section, or the ones named: `python -m bench`, `python -m bench gateway`.
+
+A section is a module of this package with `run(*, seconds: float) -> None` that starts what it measures as
+child processes (bench.tools), measures, and prints its own table; register it in SECTIONS below.
+"""
 
 import argparse
 import importlib
@@ -23,10 +27,16 @@ def main(argv: list[str]) -> int:
     if unknown:
         parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     started = time.monotonic()
+    failed = []
     for name in args.sections or list(SECTIONS):
-        importlib.import_module(SECTIONS[name]).run(seconds=args.seconds)
-    print(f"\n[bench] done in {time.monotonic() - started:.0f} s", flush=True)
-    return 0
+        try:  # one broken section must not hide the others' figures
+            importlib.import_module(SECTIONS[name]).run(seconds=args.seconds)
+        except (Exception, SystemExit) as exc:
+            failed.append(name)
+            print(f"[bench] section {name} failed: {exc}", file=sys.stderr, flush=True)
+    print(f"\n[bench] done in {time.monotonic() - started:.0f} s"
+          + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
