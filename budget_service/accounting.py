@@ -1,18 +1,21 @@
 """A budget's spending from the ledger, and the threshold check that runs in the transaction of each change.
 
 Crossing detection is atomic: every transaction that changes a user's ledger or budgets first bumps that
-user's UserLock record, so concurrent transactions of one user (concurrent handlers, two service instances,
+user's UserState record, so concurrent transactions of one user (concurrent handlers, two service instances,
 an API call) conflict there and the driver retries the losers; each retry sees the ledger and the
 PeriodState as the winner left them. An alert and its event are written in that same transaction (outbox).
 """
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bson import Decimal128
+from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from budget_service.models import Alert, Budget, Contribution, PeriodState, UserClock, UserLock
+from budget_service.models import Alert, Budget, Contribution, PeriodState, UserState
 from budget_service.periods import Period, period_containing, periods_through
 from budget_service.progress import (
     PeriodProgress,
@@ -25,10 +28,24 @@ from shared.money import round_money
 from shared.outbox import Tx
 
 
-async def lock_user(session: AsyncClientSession, user_id: str) -> None:
-    """Serialise this transaction with every other one about the same user (see the module docstring)."""
-    await UserLock.get_pymongo_collection().update_one(
-        {"_id": user_id}, {"$inc": {"seq": 1}}, upsert=True, session=session)
+@dataclass(frozen=True)
+class LockedUser:
+    timezone: str | None
+    timezone_as_of_us: int
+    erased: bool
+
+    @property
+    def today(self) -> date:
+        return datetime.now(zone(self.timezone)).date()
+
+
+async def lock_user(session: AsyncClientSession, user_id: str) -> LockedUser:
+    """Serialise this transaction with every other one about the same user (see the module docstring);
+    returns what the service knows of the user, read in the same round trip."""
+    state = await UserState.get_pymongo_collection().find_one_and_update(
+        {"_id": user_id}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER, session=session)
+    return LockedUser(timezone=state.get("timezone"), timezone_as_of_us=state.get("timezone_as_of_us", 0),
+                      erased=state.get("erased_at") is not None)
 
 
 def zone(name: str | None) -> ZoneInfo:
@@ -38,10 +55,10 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-async def today_for(user_id: str, session: AsyncClientSession | None = None) -> date:
+async def today_for(user_id: str) -> date:
     """Today in the user's timezone (learnt from user events), UTC when unknown."""
-    clock = await UserClock.get(user_id, session=session)
-    return datetime.now(zone(clock.timezone if clock else None)).date()
+    state = await UserState.get_pymongo_collection().find_one({"_id": user_id}, projection={"timezone": 1})
+    return datetime.now(zone(state.get("timezone") if state else None)).date()
 
 
 def first_period(budget: Budget) -> Period:
@@ -102,14 +119,16 @@ async def check_thresholds(tx: Tx, budget: Budget, period: Period) -> list[Alert
     Must run inside a transaction that has called lock_user for the budget's owner."""
     session = tx.session
     progress = (await progress_through(budget, period, session=session, history=False))[-1]
-    state = await PeriodState.get(_state_id(budget, period), session=session)
-    reached = reached_thresholds(progress.spent, progress.effective_limit, budget.thresholds)
-    change = crossing(state.alerted if state else [], reached)
+    reached = sorted(reached_thresholds(progress.spent, progress.effective_limit, budget.thresholds))
     now = datetime.now(timezone.utc)
-    await PeriodState(id=_state_id(budget, period), user_id=budget.user_id, budget_id=str(budget.id),
-                      period_start=period.start, period_end=period.end, spent=progress.spent,
-                      effective_limit=progress.effective_limit, alerted=change.still_reached,
-                      updated_at=now).save(session=session)
+    # One round trip: write the new state, get the previous one (what had alerted before this change).
+    previous = await PeriodState.get_pymongo_collection().find_one_and_update(
+        {"_id": _state_id(budget, period)},
+        {"$set": {"user_id": budget.user_id, "budget_id": str(budget.id), "period_start": _midnight(period.start),
+                  "period_end": _midnight(period.end), "spent": Decimal128(progress.spent),
+                  "effective_limit": Decimal128(progress.effective_limit), "alerted": reached, "updated_at": now}},
+        upsert=True, return_document=ReturnDocument.BEFORE, session=session)
+    change = crossing(previous["alerted"] if previous else [], set(reached))
     alerts: list[Alert] = []
     if not change.newly_reached:
         return alerts

@@ -6,7 +6,7 @@ are written in that transaction too (ctx.publish goes through the outbox).
 
 from datetime import datetime, timezone
 
-from budget_service.accounting import check_thresholds, lock_user, today_for
+from budget_service.accounting import check_thresholds, lock_user
 from budget_service.ledger import (
     CREATED,
     DELETED,
@@ -16,16 +16,7 @@ from budget_service.ledger import (
     periods_to_check,
     record_transaction,
 )
-from budget_service.models import (
-    Alert,
-    Budget,
-    Contribution,
-    ErasedUser,
-    IdempotentCreate,
-    PeriodState,
-    UserClock,
-    UserLock,
-)
+from budget_service.models import Alert, Budget, Contribution, IdempotentCreate, PeriodState, UserState
 from shared.consumer import HandlerContext
 from shared.events import (
     ExpenseCreated,
@@ -40,8 +31,8 @@ from shared.events import (
 
 async def apply_transaction_event(snapshot: TransactionSnapshot, ctx: HandlerContext, *, rank: int) -> None:
     session = ctx.session
-    await lock_user(session, snapshot.user_id)  # first: serialises this user's concurrent transactions
-    if await ErasedUser.get(snapshot.user_id, session=session):
+    user = await lock_user(session, snapshot.user_id)  # first: serialises this user's concurrent transactions
+    if user.erased:
         return
     change = await record_transaction(session, snapshot, emitted_at=ctx.envelope.occurred_at, rank=rank)
     if change is None:
@@ -49,7 +40,7 @@ async def apply_transaction_event(snapshot: TransactionSnapshot, ctx: HandlerCon
     touched = await budgets_touched(session, change)
     if not touched:
         return
-    today = await today_for(snapshot.user_id, session)
+    today = user.today
     for budget, days in touched:
         for period in periods_to_check(budget, days, today):
             await check_thresholds(ctx, budget, period)
@@ -70,24 +61,23 @@ async def on_expense_deleted(event: ExpenseDeleted, ctx: HandlerContext) -> None
 
 async def remember_timezone(event: UserRegistered | UserProfileUpdated, ctx: HandlerContext) -> None:
     session = ctx.session
-    await lock_user(session, event.user_id)
-    if await ErasedUser.get(event.user_id, session=session):
-        return
+    user = await lock_user(session, event.user_id)
     as_of_us = microseconds(ctx.envelope.occurred_at)
-    clock = await UserClock.get(event.user_id, session=session)
-    if clock is None or clock.as_of_us < as_of_us:
-        await UserClock(id=event.user_id, timezone=event.timezone, as_of_us=as_of_us).save(session=session)
+    if not user.erased and user.timezone_as_of_us < as_of_us:  # an older profile event changes nothing
+        await UserState.get_pymongo_collection().update_one(
+            {"_id": event.user_id}, {"$set": {"timezone": event.timezone, "timezone_as_of_us": as_of_us}},
+            session=session)
 
 
 async def erase_user(event: UserDeleted, ctx: HandlerContext) -> None:
-    """Budgets, ledger, alert state, alerts and settings of the user go; a marker turns away late events."""
+    """Budgets, ledger, alert state, alerts and the timezone of the user go; the user's state record keeps
+    only an erasure mark, which turns away late events."""
     session, user_id = ctx.session, event.user_id
     await lock_user(session, user_id)
     for model in (Budget, Contribution, PeriodState, Alert, IdempotentCreate):
         await model.get_pymongo_collection().delete_many({"user_id": user_id}, session=session)
-    for model in (UserClock, UserLock):
-        await model.get_pymongo_collection().delete_one({"_id": user_id}, session=session)
-    await ErasedUser(id=user_id, erased_at=datetime.now(timezone.utc)).save(session=session)
+    await UserState.get_pymongo_collection().replace_one(
+        {"_id": user_id}, {"seq": 0, "erased_at": datetime.now(timezone.utc)}, session=session)
 
 
 EVENT_HANDLERS = {

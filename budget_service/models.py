@@ -89,37 +89,23 @@ class Alert(Document):
                    IndexModel([("user_id", ASCENDING), ("budget_id", ASCENDING), ("created_at", DESCENDING)])]
 
 
-class UserClock(Document):
-    """A user's timezone (from user events), so "today" and the current period are the user's own."""
+class UserState(Document):
+    """One record per user: the lock, their timezone, and whether they were erased.
 
-    id: str  # user id
-    timezone: str = "UTC"
-    as_of_us: int  # emission time of the user event it reflects, in microseconds
-
-    class Settings:
-        name = "user_clocks"
-
-
-class UserLock(Document):
-    """Every write about one user bumps this record first, inside its transaction: concurrent transactions
-    of the same user then conflict and the driver retries them one after another, so each one sees the
-    ledger and the alert state as the previous one left them (no lost or doubled crossing)."""
+    Every write about a user bumps `seq` first, inside its transaction (accounting.lock_user): concurrent
+    transactions of the same user then conflict here and the driver retries them one after another, so each
+    sees the ledger and the alert state as the previous one left them (no lost or doubled crossing). The same
+    round trip returns the timezone (from user events: "today" is the user's own) and the erasure mark
+    (user.deleted: late expense events are turned away)."""
 
     id: str  # user id
     seq: int = 0
+    timezone: str | None = None
+    timezone_as_of_us: int = 0  # emission time of the user event the timezone came from, in microseconds
+    erased_at: datetime | None = None
 
     class Settings:
-        name = "user_locks"
-
-
-class ErasedUser(Document):
-    """A user erased by user.deleted: late expense events for them are ignored."""
-
-    id: str  # user id
-    erased_at: datetime
-
-    class Settings:
-        name = "erased_users"
+        name = "user_states"
 
 
 class IdempotentCreate(Document):
@@ -132,4 +118,4 @@ class IdempotentCreate(Document):
         indexes = [IndexModel([("user_id", ASCENDING)])]
 
 
-MODELS = [Budget, Contribution, PeriodState, Alert, UserClock, UserLock, ErasedUser, IdempotentCreate]
+MODELS = [Budget, Contribution, PeriodState, Alert, UserState, IdempotentCreate]

@@ -17,7 +17,7 @@ from budget_service.accounting import (
     progress_through,
     today_for,
 )
-from budget_service.models import Alert, Budget, ErasedUser, IdempotentCreate
+from budget_service.models import Alert, Budget, IdempotentCreate
 from budget_service.periods import CustomPeriod
 from budget_service.progress import PeriodProgress, status_of
 from budget_service.schemas import (
@@ -100,8 +100,8 @@ async def create_budget(*, runtime: Runtime, settings: Settings, user_id: str, d
                         idempotency_key: str | None) -> BudgetDetail:
     async def body(tx: Tx) -> Budget:
         session = tx.session
-        await lock_user(session, user_id)
-        if await ErasedUser.get(user_id, session=session):
+        user = await lock_user(session, user_id)
+        if user.erased:
             raise Problem(401, "this account has been deleted")
         if idempotency_key:
             earlier = await IdempotentCreate.get(f"{user_id}:{idempotency_key}", session=session)
@@ -109,7 +109,7 @@ async def create_budget(*, runtime: Runtime, settings: Settings, user_id: str, d
                 return await owned_budget(user_id, earlier.budget_id, session)
         if await Budget.find({"user_id": user_id}, session=session).count() >= settings.max_budgets_per_user:
             raise Conflict(f"a user may keep at most {settings.max_budgets_per_user} budgets")
-        today = await today_for(user_id, session)
+        today = user.today
         now = datetime.now(timezone.utc)
         budget = Budget(user_id=user_id, **data.model_dump(exclude={"start_date"}), created_at=now, updated_at=now,
                         start_date=_start_date(data.period, data.start_date, today))
@@ -171,9 +171,8 @@ async def update_budget(*, runtime: Runtime, settings: Settings, user_id: str, b
 
     async def body(tx: Tx) -> Budget:
         session = tx.session
-        await lock_user(session, user_id)
+        today = (await lock_user(session, user_id)).today
         budget = await owned_budget(user_id, budget_id, session)
-        today = await today_for(user_id, session)
         merged = budget.model_copy(update={k: getattr(changes, k) for k in changes.model_fields_set})
         if "period" in changes.model_fields_set and "start_date" not in changes.model_fields_set:
             merged.start_date = _start_date(merged.period, budget.start_date, today)
