@@ -14,6 +14,7 @@ async def test_health_is_200_when_every_service_is_ready_and_503_naming_the_ones
     api = await start_gateway(stack, {"user_service": users.url, "expense_service": expenses.url,
                                       "budget_service": budgets.url}, health_timeout_seconds=1.0)
     healthy = await api.get("/health")
+    alive, ready = await api.get("/healthz"), await api.get("/readyz")  # the gateway's own
 
     expenses.ready = False
     await budgets.stop()
@@ -21,6 +22,7 @@ async def test_health_is_200_when_every_service_is_ready_and_503_naming_the_ones
     degraded = await api.get("/health")
     elapsed = time.monotonic() - started
 
+    assert alive.status_code == 200 and ready.status_code == 200
     assert healthy.status_code == 200
     assert healthy.json()["status"] == "ready"
     assert set(healthy.json()["services"]) == {"user_service", "expense_service", "budget_service"}
