@@ -13,6 +13,7 @@ import time
 # section name → module with `run(*, seconds: float) -> None`; later sections add themselves here.
 SECTIONS = {
     "gateway": "bench.gateway",
+    "budget": "bench.budget_flow",
 }
 
 
