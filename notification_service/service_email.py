@@ -141,6 +141,15 @@ class EmailSender:
         return handled
 
 
+def raise_if_cancelled() -> None:
+    """Stop a background loop whose cancellation was swallowed: on Python 3.11, asyncio.wait_for (which PyMongo
+    reads through) returns the result instead of raising when a cancel lands just as the read completes, and a
+    loop that carried on would keep a stopping service alive."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 async def email_sender_loop(runtime: Runtime) -> None:
     """Background task: poll the queue; a database or SMTP outage only delays mail."""
     settings: Settings = runtime.settings  # type: ignore[assignment]
@@ -152,4 +161,5 @@ async def email_sender_loop(runtime: Runtime) -> None:
             raise
         except Exception as exc:
             log.warning("email sender paused: %s: %s", exc.__class__.__name__, exc)
+        raise_if_cancelled()
         await asyncio.sleep(settings.email_poll_seconds)

@@ -14,6 +14,7 @@ from . import messages
 from .catalogue import WEEKLY_REPORT
 from .models import UserContact, WeeklyReportRun, utcnow
 from .service import notify, zone
+from .service_email import raise_if_cancelled
 from .service_preferences import channels_for
 from .service_reports import build_weekly_report, previous_week
 from .settings import Settings
@@ -107,4 +108,5 @@ async def weekly_report_loop(runtime: Runtime) -> None:
         except Exception as exc:
             log.warning("weekly report pass failed: %s: %s", exc.__class__.__name__, exc)
         runtime.extras["weekly_report_passes"] += 1  # observable progress (tests wait on it, never sleep)
+        raise_if_cancelled()
         await asyncio.sleep(settings.weekly_report_check_seconds)

@@ -19,8 +19,10 @@ from shared.testing.waiting import wait_until
 
 SERVICE = "notification_service"
 # Quick polling and short back-off so an outage and its recovery fit in a test; no scheduler unless asked.
+# The outbox relay (this service publishes nothing) polls slowly: the shared relay can miss its cancellation
+# when it lands mid-read on Python 3.11 and then holds up the service's shutdown for the harness's 10 s.
 FAST = {"email_poll_seconds": 0.1, "email_retry_base_seconds": 0.2, "email_retry_max_seconds": 0.8,
-        "weekly_report_enabled": False}
+        "weekly_report_enabled": False, "outbox_poll_seconds": 30.0}
 
 
 class Publisher:
