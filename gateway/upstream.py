@@ -59,6 +59,7 @@ class Connection(asyncio.Protocol):
     def reset(self, *, head_only: bool) -> None:
         self.head_only = head_only
         self.keep_alive = False  # known only once this response is complete
+        self.reusable = True  # False when the request went out incomplete
         self.status = 0
         self.headers: list[tuple[bytes, bytes]] = []
         self.head_done = False
@@ -238,8 +239,8 @@ class UpstreamPool:
         return conn, False
 
     def release(self, conn: Connection) -> None:
-        if (conn.complete and conn.keep_alive and not conn.head_only and not conn.closed and not conn.chunks
-                and len(self.idle) < self.max_idle):
+        if (conn.complete and conn.keep_alive and conn.reusable and not conn.head_only and not conn.closed
+                and not conn.chunks and len(self.idle) < self.max_idle):
             conn.idle_since = conn.loop.time()
             self.idle.append(conn)
         else:
@@ -312,10 +313,14 @@ class NativeClient:
                 else:
                     conn.write(request_head)
                     async for piece in stream:
+                        if conn.head_done:  # answered before the whole body went (its own 413, a 401): stop
+                            conn.reusable = False
+                            break
                         if piece:
                             conn.write(b"%x\r\n%b\r\n" % (len(piece), piece))
                             await conn.drain()
-                    conn.write(b"0\r\n\r\n")
+                    else:
+                        conn.write(b"0\r\n\r\n")
                 await conn.wait_head(self.read_timeout)
             except ClosedBeforeAnswer:
                 conn.close()

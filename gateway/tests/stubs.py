@@ -33,6 +33,9 @@ class StubUpstream:
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
+        if scope["path"].endswith("/early"):  # answers without reading the body, as a service's own 413 would
+            await self._json(send, 413, {"detail": "too large for me"})
+            return
         body = b""
         while True:
             message = await receive()

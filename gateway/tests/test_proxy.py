@@ -154,3 +154,19 @@ async def test_an_upstream_restart_between_requests_is_invisible_to_clients(stac
 
     assert again.status_code == 200
     assert len(second.requests) == 1
+
+
+async def test_an_answer_given_before_the_whole_body_was_sent_reaches_the_client(stack, stubs):
+    expenses = await stubs("expense_service")
+    api = await start_gateway(stack, {"expense_service": expenses.url})
+    auth = stack.auth("user-1")
+
+    async def chunks():
+        for _ in range(12):
+            yield b"e" * 65536
+
+    early = await api.post("/api/expenses/early", content=chunks(), headers=auth)
+    after = await api.post("/api/expenses/import", content=chunks(), headers=auth)
+
+    assert early.status_code == 413 and early.json() == {"detail": "too large for me"}
+    assert after.status_code == 200 and after.json()["body_length"] == 12 * 65536
