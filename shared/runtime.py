@@ -27,6 +27,17 @@ async def _processed_indexes(db: AsyncDatabase) -> None:
     await db[PROCESSED].create_indexes([IndexModel([("event_id", ASCENDING)])])
 
 
+async def _finish_cancelled(task: asyncio.Task) -> None:
+    """Wait for a cancelled task to end. Python 3.11's asyncio.wait_for can lose a cancellation that races a
+    completing operation (pymongo's async I/O uses it): the task then runs on, so cancel again until it ends."""
+    while not task.done():
+        await asyncio.wait([task], timeout=0.5)
+        if not task.done():
+            task.cancel()
+    with suppress(asyncio.CancelledError, Exception):
+        task.result()
+
+
 class Runtime:
     def __init__(self, settings: ServiceSettings, *, models: Sequence[type[Document]] = (),
                  handlers: EventHandlers | None = None, tasks: Sequence[Task] = (),
@@ -95,8 +106,7 @@ class Runtime:
         for task in self._running:
             task.cancel()
         for task in self._running:
-            with suppress(asyncio.CancelledError, Exception):
-                await task
+            await _finish_cancelled(task)
         self._running.clear()
         with suppress(Exception):
             await self.bus.close()
