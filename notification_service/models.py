@@ -40,12 +40,14 @@ class Notification(Document):
     read_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     source_event_id: str | None = None
+    purge_after: datetime | None = None  # set once read: read notifications do not pile up forever
 
     class Settings:
         name = "notifications"
         indexes = [
             IndexModel([("user_id", ASCENDING), ("created_at", DESCENDING)]),
             IndexModel([("user_id", ASCENDING), ("read_at", ASCENDING)]),
+            IndexModel([("purge_after", ASCENDING)], expireAfterSeconds=0),
         ]
 
 

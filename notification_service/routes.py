@@ -3,7 +3,7 @@ the caller from the verified token."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from shared.auth import CurrentUser
 from shared.schemas import Pagination
@@ -21,9 +21,16 @@ from .schemas import (
 )
 from .service_preferences import get_preferences, update_preferences
 from .service_reports import build_weekly_report
+from .settings import Settings
 
 router = APIRouter(prefix="/api/notifications", tags=["notifications"])
 
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+ServiceSettings = Annotated[Settings, Depends(_settings)]
 UnreadFilter = Annotated[bool | None, Query(description="true: only unread; false: only read; absent: all")]
 
 
@@ -38,8 +45,9 @@ async def unread_count(user: CurrentUser) -> UnreadCount:
 
 
 @router.post("/read-all", summary="Mark all my notifications read")
-async def mark_all_read(user: CurrentUser) -> MarkedRead:
-    return MarkedRead(updated=await service.mark_all_read(user_id=user.id))
+async def mark_all_read(user: CurrentUser, settings: ServiceSettings) -> MarkedRead:
+    return MarkedRead(updated=await service.mark_all_read(
+        user_id=user.id, retention_days=settings.read_notification_retention_days))
 
 
 @router.get("/preferences", summary="Which channels each notification type uses")
@@ -53,8 +61,10 @@ async def write_preferences(user: CurrentUser, body: PreferencesUpdate) -> Prefe
 
 
 @router.post("/reports/weekly/preview", summary="My weekly report, now (default: last week)")
-async def preview_weekly_report(user: CurrentUser, body: WeeklyReportRequest | None = None) -> WeeklyReport:
-    return await build_weekly_report(user_id=user.id, week=body.week if body else None)
+async def preview_weekly_report(user: CurrentUser, settings: ServiceSettings,
+                                body: WeeklyReportRequest | None = None) -> WeeklyReport:
+    return await build_weekly_report(user_id=user.id, week=body.week if body else None,
+                                     top_categories=settings.weekly_report_top_categories)
 
 
 @router.get("/{notification_id}", summary="One of my notifications")
@@ -63,8 +73,9 @@ async def get_notification(user: CurrentUser, notification_id: str) -> Notificat
 
 
 @router.post("/{notification_id}/read", summary="Mark one of my notifications read")
-async def mark_read(user: CurrentUser, notification_id: str) -> NotificationPublic:
-    return await service.mark_read(user_id=user.id, notification_id=notification_id)
+async def mark_read(user: CurrentUser, notification_id: str, settings: ServiceSettings) -> NotificationPublic:
+    return await service.mark_read(user_id=user.id, notification_id=notification_id,
+                                   retention_days=settings.read_notification_retention_days)
 
 
 @router.delete("/{notification_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a notification")

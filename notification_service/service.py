@@ -1,7 +1,7 @@
 """The user directory, dispatching a notification over the user's channels, and the in-app notifications API."""
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -130,17 +130,22 @@ async def get_notification(*, user_id: str, notification_id: str) -> Notificatio
     return found
 
 
-async def mark_read(*, user_id: str, notification_id: str) -> NotificationPublic:
+def _read_now(retention_days: int) -> dict[str, Any]:
+    now = utcnow()
+    return {"$set": {"read_at": now, "purge_after": now + timedelta(days=retention_days)}}
+
+
+async def mark_read(*, user_id: str, notification_id: str, retention_days: int) -> NotificationPublic:
     oid = parse_object_id(notification_id, "notification")
     # Only an unread one changes: reading twice keeps the first read time.
     await Notification.get_pymongo_collection().update_one(
-        {"_id": oid, "user_id": user_id, "read_at": None}, {"$set": {"read_at": utcnow()}})
+        {"_id": oid, "user_id": user_id, "read_at": None}, _read_now(retention_days))
     return to_public(await get_notification(user_id=user_id, notification_id=notification_id))
 
 
-async def mark_all_read(*, user_id: str) -> int:
+async def mark_all_read(*, user_id: str, retention_days: int) -> int:
     result = await Notification.get_pymongo_collection().update_many(
-        {"user_id": user_id, "read_at": None}, {"$set": {"read_at": utcnow()}})
+        {"user_id": user_id, "read_at": None}, _read_now(retention_days))
     return result.modified_count
 
 

@@ -28,6 +28,7 @@ class Settings(ServiceSettings):
     email_max_attempts: int = 12  # then the email is marked permanently failed
     email_send_concurrency: int = 4
     email_retention_days: int = 30  # sent and failed records are purged after this
+    read_notification_retention_days: int = 180  # unread in-app notifications are kept until read
 
     # The weekly report: each user's last ISO week, sent once per user per week.
     weekly_report_enabled: bool = True

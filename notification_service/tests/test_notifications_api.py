@@ -30,6 +30,8 @@ async def test_list_newest_first_with_unread_filter_counts_and_mark_read(notific
 
     read = (await api.post(f"/api/notifications/{ids[1]}/read")).json()
     assert read["read"] is True and read["read_at"]
+    stored = await Notification.get(ObjectId(ids[1]))
+    assert stored.purge_after - stored.read_at == timedelta(days=180)  # read ones expire, unread ones stay
     again = (await api.post(f"/api/notifications/{ids[1]}/read")).json()
     assert again["read_at"] == read["read_at"]  # reading twice keeps the first time
     assert (await api.get("/api/notifications/unread-count")).json() == {"unread": 4}
