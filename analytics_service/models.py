@@ -1,11 +1,11 @@
 """The read model's documents. Declared with Beanie (schema and indexes); the hot paths read and write them
 through the raw PyMongo collection (Model.get_pymongo_collection()) to skip per-document validation.
 
-Rollup ids are "<user_id>|<period>" so one user's periods are found by _id or by (user_id, period).
+Rollup ids name their user, kind and period, so the rollups a change or a query needs are found by _id.
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from beanie import DecimalAnnotation, Document
 from pydantic import Field
@@ -14,56 +14,25 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 Money = Annotated[DecimalAnnotation, Field()]
 
 
-class DayRollup(Document):
-    """Totals of one user's calendar day per (currency, type, category), as parallel arrays."""
+class Rollup(Document):
+    """One user's totals over one period, as parallel arrays (see rollups.py):
+    kind "day" / "month": per (currencies[i], types[i], category_ids[i]) amounts[i] and counts[i];
+    kind "series": per (currencies[k], types[k]) a month of daily amounts[k][d] and counts[k][d]."""
 
-    id: str  # "<user_id>|YYYY-MM-DD"
+    id: str  # "<user_id>|<kind>|<period>"
     user_id: str
-    day: str  # the user's calendar day, ISO: sorts and compares as a date
+    kind: Literal["day", "month", "series"]
+    period: str  # YYYY-MM-DD for a day (the user's calendar day), YYYY-MM for a month: sorts as dates do
     currencies: list[str] = []
     types: list[str] = []
     category_ids: list[str | None] = []
     category_names: list[str] = []
-    amounts: list[Money] = []
-    counts: list[int] = []
+    amounts: list[Money] | list[list[Money]] = []
+    counts: list[int] | list[list[int]] = []
 
     class Settings:
-        name = "day_rollups"
-        indexes = [IndexModel([("user_id", ASCENDING), ("day", ASCENDING)])]
-
-
-class MonthRollup(Document):
-    """Totals of one user's calendar month per (currency, type, category), as parallel arrays."""
-
-    id: str  # "<user_id>|YYYY-MM"
-    user_id: str
-    month: str  # YYYY-MM
-    currencies: list[str] = []
-    types: list[str] = []
-    category_ids: list[str | None] = []
-    category_names: list[str] = []
-    amounts: list[Money] = []
-    counts: list[int] = []
-
-    class Settings:
-        name = "month_rollups"
-        indexes = [IndexModel([("user_id", ASCENDING), ("month", ASCENDING)])]
-
-
-class MonthSeries(Document):
-    """One user's month as daily totals per (currency, type): amounts[k][d] is day d+1 of series k."""
-
-    id: str  # "<user_id>|YYYY-MM"
-    user_id: str
-    month: str
-    currencies: list[str] = []
-    types: list[str] = []
-    amounts: list[list[Money]] = []
-    counts: list[list[int]] = []
-
-    class Settings:
-        name = "month_series"
-        indexes = [IndexModel([("user_id", ASCENDING), ("month", ASCENDING)])]
+        name = "rollups"
+        indexes = [IndexModel([("user_id", ASCENDING), ("kind", ASCENDING), ("period", ASCENDING)])]
 
 
 class TransactionRecord(Document):
@@ -111,4 +80,4 @@ class Profile(Document):
         name = "profiles"
 
 
-MODELS = [DayRollup, MonthRollup, MonthSeries, TransactionRecord, Profile]
+MODELS = [Rollup, TransactionRecord, Profile]

@@ -3,10 +3,11 @@
 One code path applies every change: an event handler loads the few rollups a change touches, applies it
 and saves them; seeding and rebuilds apply a whole history to an empty RollupSet and write it at once.
 
-Three rollups per user, all exact Decimals (Decimal128 in MongoDB):
-- per day: totals per (currency, type, category), for the loose days at the edges of a range;
-- per month: the same per (currency, type, category), so a range costs its months, not its days;
-- per month: a daily series per (currency, type) without categories, for trends, patterns and insights.
+Three kinds of rollup per user, all exact Decimals (Decimal128 in MongoDB), in one collection so that a
+change reads and writes all it touches in one round trip each:
+- "day": totals per (currency, type, category), for the loose days at the edges of a range;
+- "month": the same per (currency, type, category), so a range costs its months, not its days;
+- "series": a month's daily totals per (currency, type) without categories, for trends, patterns, insights.
 Rows are stored as parallel arrays rather than nested sub-documents: measured on SecantusDB, every nested
 container and every Decimal128 costs server time on each read, and reads dominate.
 """
@@ -44,11 +45,15 @@ def to_decimal(value: Any) -> Decimal:
 
 
 def day_id(user_id: str, day: date) -> str:
-    return f"{user_id}|{day.isoformat()}"
+    return f"{user_id}|day|{day.isoformat()}"
 
 
 def month_id(user_id: str, first: date) -> str:
-    return f"{user_id}|{month_key(first)}"
+    return f"{user_id}|month|{month_key(first)}"
+
+
+def series_id(user_id: str, first: date) -> str:
+    return f"{user_id}|series|{month_key(first)}"
 
 
 class CategoryTotals:
@@ -180,27 +185,26 @@ class RollupSet:
         if new is not None:
             self._add(new, +1)
 
-    def day_docs(self, days: Iterable[date]) -> tuple[list[dict[str, Any]], list[str]]:
-        """(documents to write, ids to delete because they hold nothing any more)."""
-        write, delete = [], []
-        for day in days:
-            totals, doc_id = self.days[day], day_id(self.user_id, day)
-            if totals.is_empty():
+    def documents(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """The changed rollups as documents to write, and the ids of those that now hold nothing."""
+        write: list[dict[str, Any]] = []
+        delete: list[str] = []
+
+        def emit(doc_id: str, kind: str, period: str, empty: bool, fields: dict[str, Any]) -> None:
+            if empty:
                 delete.append(doc_id)
             else:
-                write.append({"_id": doc_id, "user_id": self.user_id, "day": day.isoformat(), **totals.to_fields()})
-        return write, delete
+                write.append({"_id": doc_id, "user_id": self.user_id, "kind": kind, "period": period, **fields})
 
-    def month_docs(self, months: Iterable[date]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
-        """(month category documents, month series documents, ids to delete from both)."""
-        totals_docs, series_docs, delete = [], [], []
-        for first in months:
-            doc_id, key = month_id(self.user_id, first), month_key(first)
-            if self.months[first].is_empty():
-                delete.append(doc_id)
-                continue
-            totals_docs.append({"_id": doc_id, "user_id": self.user_id, "month": key,
-                                **self.months[first].to_fields()})
-            series_docs.append({"_id": doc_id, "user_id": self.user_id, "month": key,
-                                **self.series[first].to_fields()})
-        return totals_docs, series_docs, delete
+        for day in sorted(self.changed_days):
+            totals = self.days[day]
+            emit(day_id(self.user_id, day), "day", day.isoformat(), totals.is_empty(),
+                 totals.to_fields() if not totals.is_empty() else {})
+        for first in sorted(self.changed_months):
+            totals, series = self.months[first], self.series[first]
+            empty = totals.is_empty()
+            emit(month_id(self.user_id, first), "month", month_key(first), empty,
+                 {} if empty else totals.to_fields())
+            emit(series_id(self.user_id, first), "series", month_key(first), empty,
+                 {} if empty else series.to_fields())
+        return write, delete

@@ -21,7 +21,7 @@ from shared.auth import CurrentUser, oauth2_scheme, unauthorized
 router = APIRouter(prefix="/api/analytics", tags=["analytics"])
 
 FromDate = Annotated[date | None, Query(alias="from", description="first day, inclusive (YYYY-MM-DD)")]
-ToDate = Annotated[date | None, Query(description="last day, inclusive (YYYY-MM-DD)")]
+ToDate = Annotated[date | None, Query(alias="to", description="last day, inclusive (YYYY-MM-DD)")]
 GranularityParam = Annotated[Granularity, Query(description="day, week (ISO, from Monday) or month")]
 TopLimit = Annotated[int, Query(ge=1, le=100, description="largest expenses per currency")]
 BearerToken = Annotated[str | None, Depends(oauth2_scheme)]

@@ -12,9 +12,18 @@ from bson import Decimal128
 from pymongo import DeleteMany, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from analytics_service.models import DayRollup, MonthRollup, MonthSeries, Profile, TransactionRecord
+from analytics_service.models import Profile, Rollup, TransactionRecord
 from analytics_service.periods import month_start
-from analytics_service.rollups import CategoryTotals, Contribution, DailySeries, RollupSet, day_id, month_id, to_decimal
+from analytics_service.rollups import (
+    CategoryTotals,
+    Contribution,
+    DailySeries,
+    RollupSet,
+    day_id,
+    month_id,
+    series_id,
+    to_decimal,
+)
 from shared.events import TransactionSnapshot
 
 # Order of events for one transaction at the same instant: created < updated < deleted.
@@ -65,41 +74,34 @@ def record_document(user_id: str, snapshot: TransactionSnapshot, *, deleted: boo
 
 async def load_rollups(user_id: str, days: Iterable[date], months: Iterable[date],
                        session: AsyncClientSession | None) -> RollupSet:
-    """The stored rollups of these days and months (absent ones start empty)."""
+    """The stored rollups of these days and months, in one read (absent ones start empty)."""
     rollups = RollupSet(user_id)
     days, months = sorted(set(days)), sorted(set(months))
-    day_docs = {doc["_id"]: doc async for doc in DayRollup.get_pymongo_collection().find(
-        {"_id": {"$in": [day_id(user_id, d) for d in days]}}, session=session)}
-    month_ids = [month_id(user_id, m) for m in months]
-    month_docs = {doc["_id"]: doc async for doc in MonthRollup.get_pymongo_collection().find(
-        {"_id": {"$in": month_ids}}, session=session)}
-    series_docs = {doc["_id"]: doc async for doc in MonthSeries.get_pymongo_collection().find(
-        {"_id": {"$in": month_ids}}, session=session)}
+    ids = ([day_id(user_id, d) for d in days] + [month_id(user_id, m) for m in months]
+           + [series_id(user_id, m) for m in months])
+    found = {doc["_id"]: doc async for doc in Rollup.get_pymongo_collection().find({"_id": {"$in": ids}},
+                                                                                  session=session)}
     for day in days:
-        rollups.days[day] = CategoryTotals.from_doc(day_docs.get(day_id(user_id, day)))
+        rollups.days[day] = CategoryTotals.from_doc(found.get(day_id(user_id, day)))
     for first in months:
-        key = month_id(user_id, first)
-        rollups.months[first] = CategoryTotals.from_doc(month_docs.get(key))
-        rollups.series[first] = DailySeries.from_doc(first, series_docs.get(key))
+        rollups.months[first] = CategoryTotals.from_doc(found.get(month_id(user_id, first)))
+        rollups.series[first] = DailySeries.from_doc(first, found.get(series_id(user_id, first)))
     return rollups
 
 
 async def save_rollups(rollups: RollupSet, session: AsyncClientSession | None, *, fresh: bool = False) -> None:
-    """Write the changed rollups (empty ones are deleted). fresh: nothing is stored yet, insert only."""
-    day_writes, day_deletes = rollups.day_docs(sorted(rollups.changed_days))
-    month_writes, series_writes, month_deletes = rollups.month_docs(sorted(rollups.changed_months))
-    for model, writes, deletes in ((DayRollup, day_writes, day_deletes), (MonthRollup, month_writes, month_deletes),
-                                   (MonthSeries, series_writes, month_deletes)):
-        collection = model.get_pymongo_collection()
-        if fresh:
-            if writes:
-                await collection.insert_many(writes, ordered=False, session=session)
-            continue
-        operations: list[Any] = [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in writes]
-        if deletes:
-            operations.append(DeleteMany({"_id": {"$in": deletes}}))
-        if operations:
-            await collection.bulk_write(operations, ordered=True, session=session)
+    """Write the changed rollups in one round trip (empty ones are deleted). fresh: nothing is stored yet."""
+    writes, deletes = rollups.documents()
+    collection = Rollup.get_pymongo_collection()
+    if fresh:
+        if writes:
+            await collection.insert_many(writes, ordered=False, session=session)
+        return
+    operations: list[Any] = [ReplaceOne({"_id": doc["_id"]}, doc, upsert=True) for doc in writes]
+    if deletes:
+        operations.append(DeleteMany({"_id": {"$in": deletes}}))
+    if operations:
+        await collection.bulk_write(operations, ordered=True, session=session)
 
 
 async def apply_transaction_state(*, session: AsyncClientSession, user_id: str, snapshot: TransactionSnapshot,
@@ -146,7 +148,7 @@ async def note_profile(*, session: AsyncClientSession, user_id: str, timezone_na
 
 async def erase_user(*, session: AsyncClientSession, user_id: str) -> None:
     """Delete everything held for the user; keep only a marker so in-flight events cannot recreate it."""
-    for model in (DayRollup, MonthRollup, MonthSeries, TransactionRecord):
+    for model in (Rollup, TransactionRecord):
         await model.get_pymongo_collection().delete_many({"user_id": user_id}, session=session)
     await Profile.get_pymongo_collection().replace_one(
         {"_id": user_id}, {"_id": user_id, "timezone": "UTC", "timezone_at_us": 0, "default_currency": None,

@@ -118,9 +118,10 @@ def weekend_against_weekday(frame: pd.DataFrame, span: DateRange) -> list[Insigh
         weekday_total = sum(frame.loc[~weekend_mask, currency], ZERO)
         if not weekend_total and not weekday_total:
             continue
-        weekend_avg = per_day(weekend_total, weekend_days, currency) or ZERO
-        weekday_avg = per_day(weekday_total, weekday_days, currency) or ZERO
-        times = ratio(weekend_avg, weekday_avg)
+        # A 90-day window always holds both kinds of day, so neither average is None.
+        weekend_avg = per_day(weekend_total, weekend_days, currency)
+        weekday_avg = per_day(weekday_total, weekday_days, currency)
+        times = ratio(weekend_avg, weekday_avg) if weekend_avg is not None and weekday_avg is not None else None
         out.append(Insight(
             kind="weekend_vs_weekday", currency=currency,
             statement=(f"Over the last {span.days} days you spent {weekend_avg} {currency} per weekend day and "

@@ -8,11 +8,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
-from analytics_service.models import DayRollup, MonthRollup, MonthSeries
-from analytics_service.periods import DateRange, add_years, month_key, split_by_month, today_in
-from analytics_service.rollups import ZERO, CategoryTotals, DailySeries, day_id, month_id
+from analytics_service.models import Rollup
+from analytics_service.periods import DateRange, add_years, parse_month_key, split_by_month, today_in
+from analytics_service.rollups import ZERO, CategoryTotals, DailySeries, day_id, month_id, series_id
 from analytics_service.service import profile_of
 from shared.errors import field_problem
 from shared.money import CURRENCY_DIGITS, round_money
@@ -20,6 +19,7 @@ from shared.money import CURRENCY_DIGITS, round_money
 EARLIEST, LATEST = date(1900, 1, 1), date(2199, 12, 31)
 MAX_YEARS = 10
 RATIO_PLACES = Decimal("0.0001")
+NO_SHARE = Decimal("0.0000")
 UNCATEGORIZED = "Uncategorized"
 
 
@@ -81,17 +81,10 @@ def current_month(today: date) -> DateRange:
 async def load_category_totals(user_id: str, span: DateRange) -> CategoryTotals:
     """Totals per (currency, type, category) over the span, merged oldest first so newer names win."""
     whole, loose = split_by_month(span)
-    parts: list[tuple[str, dict[str, Any]]] = []
-    if whole:
-        async for doc in MonthRollup.get_pymongo_collection().find(
-                {"_id": {"$in": [month_id(user_id, first) for first in whole]}}):
-            parts.append((doc["month"], doc))
-    if loose:
-        async for doc in DayRollup.get_pymongo_collection().find(
-                {"_id": {"$in": [day_id(user_id, day) for day in loose]}}):
-            parts.append((doc["day"], doc))
+    ids = [month_id(user_id, first) for first in whole] + [day_id(user_id, day) for day in loose]
+    docs = await Rollup.get_pymongo_collection().find({"_id": {"$in": ids}}).to_list()
     merged = CategoryTotals()
-    for _, doc in sorted(parts, key=lambda part: part[0]):
+    for doc in sorted(docs, key=lambda doc: doc["period"]):
         merged.merge(CategoryTotals.from_doc(doc))
     return merged
 
@@ -106,21 +99,19 @@ class DayTotals:
 async def load_daily_totals(user_id: str, span: DateRange) -> dict[str, dict[date, DayTotals]]:
     """Per currency, the income, expense and count of every day of the span that has any."""
     out: dict[str, dict[date, DayTotals]] = defaultdict(dict)
-    first_months = span.months()
-    docs = MonthSeries.get_pymongo_collection().find(
-        {"user_id": user_id, "month": {"$gte": month_key(first_months[0]), "$lte": month_key(first_months[-1])}})
+    docs = Rollup.get_pymongo_collection().find({"_id": {"$in": [series_id(user_id, m) for m in span.months()]}})
     async for doc in docs:
-        first = date(int(doc["month"][:4]), int(doc["month"][5:7]), 1)
+        first = parse_month_key(doc["period"])
         series = DailySeries.from_doc(first, doc)
         for (currency, type_), amounts in series.amounts.items():
             counts = series.counts[(currency, type_)]
-            days = out[currency]
             for index, count in enumerate(counts):
                 if not count:
                     continue
                 day = first + timedelta(days=index)
                 if day not in span:
                     continue
+                days = out[currency]  # only currencies with a transaction inside the span appear
                 totals = days.get(day)
                 if totals is None:
                     totals = days[day] = DayTotals()

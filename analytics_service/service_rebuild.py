@@ -13,7 +13,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from analytics_service.models import DayRollup, MonthRollup, MonthSeries, TransactionRecord
+from analytics_service.models import Rollup, TransactionRecord
 from analytics_service.rollups import RollupSet
 from analytics_service.schemas import RebuildResult
 from analytics_service.service import (
@@ -151,7 +151,7 @@ async def rebuild(*, runtime: Runtime, settings: Settings, user_id: str, token: 
         current = {doc["transaction_id"]: doc
                    async for doc in records_collection.find({"user_id": user_id}, session=tx.session)}
         records, rollups = merge(user_id, fetched, current, started_us)
-        for model in (DayRollup, MonthRollup, MonthSeries, TransactionRecord):
+        for model in (Rollup, TransactionRecord):
             await model.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
         if records:
             await records_collection.insert_many(records, ordered=False, session=tx.session)

@@ -34,6 +34,7 @@ from analytics_service.schemas import (
 )
 from analytics_service.service import midnight
 from analytics_service.service_queries import (
+    NO_SHARE,
     DayTotals,
     category_label,
     checked_range,
@@ -60,7 +61,7 @@ async def summary(*, user_id: str, start: date | None, end: date | None) -> Summ
     for currency, entry in totals_by_currency(totals).items():
         categories = [
             CategoryShare(category_id=category_id, category_name=name, amount=money(amount, currency), count=count,
-                          share=ratio(amount, entry.expense) or ZERO)
+                          share=ratio(amount, entry.expense) or NO_SHARE)
             for category_id, name, amount, count in spending.get(currency, [])
         ]
         currencies.append(CurrencySummary(
@@ -123,7 +124,7 @@ async def categories(*, user_id: str, start: date | None, end: date | None) -> C
             was = previous_by_id[category_id][2] if category_id in previous_by_id else ZERO
             ranked.append(CategoryRank(
                 rank=rank, category_id=category_id, category_name=name, amount=money(amount, currency), count=count,
-                share=ratio(amount, total) or ZERO, previous_amount=money(was, currency),
+                share=ratio(amount, total) or NO_SHARE, previous_amount=money(was, currency),
                 change=money(amount - was, currency), change_ratio=ratio(amount - was, was)))
         currencies.append(CurrencyCategories(currency=currency, total=money(total, currency),
                                              previous_total=money(previous_total, currency), categories=ranked))
@@ -167,7 +168,8 @@ async def patterns(*, user_id: str, start: date | None, end: date | None) -> Pat
                 weekend_total=money(weekend, currency), weekend_days=weekend_days, weekend_average=weekend_average,
                 weekday_total=money(weekday, currency), weekday_days=span.days - weekend_days,
                 weekday_average=weekday_average,
-                ratio=ratio(weekend_average, weekday_average) if weekend_average and weekday_average else None)))
+                ratio=(ratio(weekend_average, weekday_average)
+                       if weekend_average is not None and weekday_average is not None else None))))
     return Patterns(from_date=span.start, to_date=span.end, currencies=currencies)
 
 
