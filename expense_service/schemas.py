@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from expense_service.models import TransactionType
-from shared.money import Currency, DecimalStr, PositiveAmount
+from shared.money import Currency, DecimalStr, PositiveAmount, round_money
 from shared.schemas import Page, StrictModel
 
 DESCRIPTION_MAX = 500
@@ -158,11 +158,12 @@ class ImportReport(BaseModel):
 
 
 def totals_from_sums(sums: dict[tuple[str, str], tuple[Decimal, int]]) -> list[CurrencyTotals]:
-    """{(currency, type): (sum, count)} → one CurrencyTotals per currency, sorted by currency."""
+    """{(currency, type): (sum, count)} → one CurrencyTotals per currency, sorted by currency, at its minor unit."""
     out = []
     for currency in sorted({c for c, _ in sums}):
         income, n_in = sums.get((currency, "income"), (Decimal(0), 0))
         expense, n_ex = sums.get((currency, "expense"), (Decimal(0), 0))
-        out.append(CurrencyTotals(currency=currency, income=income, expense=expense, net=income - expense,
-                                  count=n_in + n_ex))
+        out.append(CurrencyTotals(currency=currency, income=round_money(income, currency),
+                                  expense=round_money(expense, currency),
+                                  net=round_money(income - expense, currency), count=n_in + n_ex))
     return out

@@ -20,7 +20,6 @@ from expense_service.schemas import (
 from expense_service.service_categories import category_names, find_category, prepare_user
 from expense_service.service_transactions import to_public
 from shared.errors import field_problem
-from shared.money import round_money
 from shared.runtime import Runtime
 from shared.schemas import PageParams
 
@@ -92,7 +91,7 @@ async def totals_for(query: dict[str, Any]) -> list[CurrencyTotals]:
     async for row in cursor:
         currency, kind = row["_id"]["currency"], row["_id"]["type"]
         total = row["sum"].to_decimal() if isinstance(row["sum"], Decimal128) else Decimal(row["sum"])
-        sums[(currency, kind)] = (round_money(total, currency), row["count"])
+        sums[(currency, kind)] = (total, row["count"])
     return totals_from_sums(sums)
 
 
