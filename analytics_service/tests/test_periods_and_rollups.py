@@ -1,0 +1,62 @@
+"""Pure calendar and rollup arithmetic (no I/O): the rules every view relies on."""
+
+from datetime import date
+from decimal import Decimal
+
+from analytics_service.periods import DateRange, add_years, periods, split_by_month
+from analytics_service.rollups import Contribution, RollupSet
+
+
+def test_month_periods_include_the_last_day_and_clip_to_the_range():
+    buckets = periods(DateRange(date(2024, 1, 15), date(2024, 3, 31)), "month")
+    assert [(p.label, p.start, p.end) for p in buckets] == [
+        ("2024-01", date(2024, 1, 15), date(2024, 1, 31)),
+        ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+        ("2024-03", date(2024, 3, 1), date(2024, 3, 31)),
+    ]
+
+
+def test_weeks_are_iso_weeks_across_a_year_boundary():
+    buckets = periods(DateRange(date(2024, 12, 28), date(2025, 1, 6)), "week")
+    assert [(p.label, p.start, p.end) for p in buckets] == [
+        ("2024-W52", date(2024, 12, 28), date(2024, 12, 29)),
+        ("2025-W01", date(2024, 12, 30), date(2025, 1, 5)),
+        ("2025-W02", date(2025, 1, 6), date(2025, 1, 6)),
+    ]
+
+
+def test_a_range_reads_its_whole_months_and_only_the_loose_days_at_its_edges():
+    whole, loose = split_by_month(DateRange(date(2024, 1, 10), date(2024, 4, 5)))
+    assert whole == [date(2024, 2, 1), date(2024, 3, 1)]
+    assert loose == [date(2024, 1, d) for d in range(10, 32)] + [date(2024, 4, d) for d in range(1, 6)]
+    # Three years cost 36 month rollups and no day rollups.
+    whole, loose = split_by_month(DateRange(date(2021, 1, 1), date(2023, 12, 31)))
+    assert (len(whole), loose) == (36, [])
+
+
+def test_ten_years_from_a_leap_day_ends_on_the_last_day_of_february():
+    assert add_years(date(2024, 2, 29), 10) == date(2034, 2, 28)
+    assert DateRange(date(2024, 3, 1), date(2024, 3, 31)).previous() == DateRange(date(2024, 1, 30),
+                                                                                    date(2024, 2, 29))
+
+
+def test_taking_back_what_was_added_leaves_no_rollup_behind():
+    lunch = Contribution("EUR", "expense", "c-food", "Food", date(2024, 5, 31), Decimal("12.35"))
+    rent = Contribution("EUR", "expense", "c-rent", "Rent", date(2024, 5, 1), Decimal("800.00"))
+    rollups = RollupSet("u1")
+    rollups.apply(None, lunch)
+    rollups.apply(None, rent)
+    moved = Contribution("USD", "income", None, "", date(2024, 6, 1), Decimal("12.35"))
+    rollups.apply(lunch, moved)  # an edit: subtract exactly what was added, add the new state
+    writes, deletes = rollups.documents()
+    assert deletes == ["u1|day|2024-05-31"]
+    by_id = {doc["_id"]: doc for doc in writes}
+    may = by_id["u1|month|2024-05"]
+    assert (may["category_ids"], [str(a) for a in may["amounts"]], may["counts"]) == (["c-rent"], ["800.00"], [1])
+    june = by_id["u1|series|2024-06"]
+    assert (june["currencies"], june["types"], june["counts"][0][0]) == (["USD"], ["income"], 1)
+    assert len(june["amounts"][0]) == 30 and str(june["amounts"][0][0]) == "12.35"
+    rollups.apply(rent, None)
+    rollups.apply(moved, None)
+    writes, deletes = rollups.documents()
+    assert writes == [] and len(deletes) == 3 + 2 * 2  # three days; two months, each a total and a series

@@ -1,0 +1,135 @@
+"""The read model against the real broker: ordering, redelivery, erasure, and whose "today" counts."""
+
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from analytics_service.tests.conftest import processed_count, snapshot
+from shared.events import (
+    Envelope,
+    Event,
+    ExpenseCreated,
+    ExpenseDeleted,
+    ExpenseUpdated,
+    UserDeleted,
+    UserProfileUpdated,
+    UserRegistered,
+)
+from shared.testing.waiting import wait_until
+
+
+def envelope_at(event: Event, user_id: str, moment: datetime) -> Envelope:
+    return Envelope.wrap(event, producer="expense_service", user_id=user_id).model_copy(update={"occurred_at": moment})
+
+
+async def summary_of(api, day: date) -> dict:
+    response = await api.get("/api/analytics/summary", params={"from": day.isoformat(), "to": day.isoformat()})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def caught_up(stack, count: int) -> None:
+    async def enough() -> bool:
+        return await processed_count(stack) >= count
+
+    await wait_until(enough, timeout=20, message=f"{count} events applied")
+
+
+async def test_stale_and_out_of_order_events_cannot_revert_or_resurrect(analytics, producer):
+    stack, day = analytics, date.today() - timedelta(days=2)
+    api = stack.client("analytics_service", headers=stack.auth("u1"))
+    created = snapshot("u1", amount="10.00", occurred_date=day)
+    edited = created.model_copy(update={"amount": created.amount + 5})
+    t0 = datetime.now(timezone.utc)
+    # A transaction edited then deleted, delivered newest first; another edited, delivered edit first.
+    gone = [envelope_at(ExpenseCreated(expense=created), "u1", t0),
+            envelope_at(ExpenseUpdated(before=created, after=edited), "u1", t0 + timedelta(seconds=1)),
+            envelope_at(ExpenseDeleted(expense=edited), "u1", t0 + timedelta(seconds=2))]
+    kept_before = snapshot("u1", amount="3.00", occurred_date=day, category_id="c-bus", category_name="Bus")
+    kept_after = kept_before.model_copy(update={"amount": kept_before.amount * 7})
+    kept = [envelope_at(ExpenseCreated(expense=kept_before), "u1", t0),
+            envelope_at(ExpenseUpdated(before=kept_before, after=kept_after), "u1", t0 + timedelta(seconds=1))]
+    for envelope in [*reversed(gone), *reversed(kept)]:
+        await producer.publish_raw(envelope)
+    await caught_up(stack, 5)
+    for envelope in gone + kept:  # and every one of them redelivered
+        await producer.publish_raw(envelope)
+    # A marker event published after the redeliveries: once it is applied, they have been handled too.
+    marker = snapshot("u1", amount="1.00", occurred_date=day - timedelta(days=1))
+    await producer.publish(ExpenseCreated(expense=marker), "u1")
+    await caught_up(stack, 6)
+
+    [eur] = (await summary_of(api, day))["currencies"]
+    assert (eur["expense"], eur["expense_count"]) == ("21.00", 1)
+    assert eur["categories"] == [{"category_id": "c-bus", "category_name": "Bus", "amount": "21.00", "count": 1,
+                                  "share": "1.0000"}]
+    top = (await api.get("/api/analytics/top", params={"from": day.isoformat(), "to": day.isoformat()})).json()
+    assert [item["id"] for item in top["currencies"][0]["items"]] == [kept_before.id]
+
+
+async def test_an_edit_moves_money_between_days_categories_currencies_and_types(analytics, producer):
+    stack, day, other_day = analytics, date(2024, 3, 31), date(2024, 4, 1)
+    api = stack.client("analytics_service", headers=stack.auth("u1"))
+    before = snapshot("u1", amount="40.00", occurred_date=day)
+    after = before.model_copy(update={"occurred_date": other_day, "currency": "USD", "type": "income",
+                                      "category_id": "c-salary", "category_name": "Salary"})
+    await producer.publish(ExpenseCreated(expense=before), "u1")
+    await producer.publish(ExpenseUpdated(before=before, after=after), "u1")
+    await caught_up(stack, 2)
+    assert (await summary_of(api, day))["currencies"] == []
+    [usd] = (await summary_of(api, other_day))["currencies"]
+    assert (usd["currency"], usd["income"], usd["expense"], usd["categories"]) == ("USD", "40.00", "0.00", [])
+    months = await api.get("/api/analytics/trends", params={"granularity": "month", "from": "2024-03-01",
+                                                            "to": "2024-04-30"})
+    [series] = months.json()["series"]
+    assert [(p["period"], p["income"], p["expense"]) for p in series["points"]] == [
+        ("2024-03", "0.00", "0.00"), ("2024-04", "40.00", "0.00")]
+
+
+async def test_user_deleted_erases_everything_and_late_events_stay_out(analytics, producer):
+    stack, day = analytics, date.today()
+    mine = snapshot("gone", amount="9.99", occurred_date=day)
+    theirs = snapshot("stays", amount="5.00", occurred_date=day)
+    await producer.publish(ExpenseCreated(expense=mine), "gone")
+    await producer.publish(ExpenseCreated(expense=theirs), "stays")
+    await producer.publish(UserDeleted(user_id="gone"), "gone")
+    late = snapshot("gone", amount="1.00", occurred_date=day)
+    await producer.publish(ExpenseCreated(expense=late), "gone")
+    await caught_up(stack, 4)
+
+    db = stack.runtime("analytics_service").database.db
+    for collection in ("rollups", "transactions"):
+        assert await db[collection].count_documents({"user_id": "gone"}) == 0
+    gone = stack.client("analytics_service", headers=stack.auth("gone"))
+    assert (await summary_of(gone, day))["currencies"] == []
+    stays = stack.client("analytics_service", headers=stack.auth("stays"))
+    assert (await summary_of(stays, day))["currencies"][0]["expense"] == "5.00"
+
+
+async def test_today_and_this_month_are_judged_in_the_users_timezone(analytics, producer):
+    stack = analytics
+    # Kiritimati is UTC+14, Pago Pago UTC-11: at most hours of the day their calendars disagree.
+    await producer.publish(UserRegistered(user_id="u1", email="u1@example.com", timezone="Pacific/Kiritimati"), "u1")
+    kiritimati_today = datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+    await producer.publish(ExpenseCreated(expense=snapshot("u1", amount="2.00", occurred_date=kiritimati_today,
+                                                           timezone_name="Pacific/Kiritimati")), "u1")
+    await caught_up(stack, 2)
+    api = stack.client("analytics_service", headers=stack.auth("u1"))
+    insights = (await api.get("/api/analytics/insights")).json()
+    assert (insights["as_of_date"], insights["timezone"]) == (kiritimati_today.isoformat(), "Pacific/Kiritimati")
+    summary = (await api.get("/api/analytics/summary")).json()
+    assert summary["from_date"] == kiritimati_today.replace(day=1).isoformat()
+    assert summary["currencies"][0]["expense"] == "2.00"
+
+    await producer.publish(UserProfileUpdated(user_id="u1", email="u1@example.com", timezone="Pacific/Pago_Pago"),
+                           "u1")
+    await caught_up(stack, 3)
+    insights = (await api.get("/api/analytics/insights")).json()
+    pago_today = datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
+    assert (insights["as_of_date"], insights["timezone"]) == (pago_today.isoformat(), "Pacific/Pago_Pago")
+
+    # Without a profile event, the timezone the transactions carry is used.
+    await producer.publish(ExpenseCreated(expense=snapshot("u2", amount="1.00", occurred_date=pago_today,
+                                                           timezone_name="Asia/Kolkata")), "u2")
+    await caught_up(stack, 4)
+    other = stack.client("analytics_service", headers=stack.auth("u2"))
+    assert (await other.get("/api/analytics/insights")).json()["timezone"] == "Asia/Kolkata"
