@@ -81,24 +81,17 @@ class EmailSender:
         )
         return (EmailRecord.model_validate(raw), token) if raw else None
 
-    async def deliver_one(self) -> bool:
-        """Claim and send one email; False when none was due."""
-        claimed = await self.claim()
-        if claimed is None:
-            return False
-        record, token = claimed
-        now = utcnow()
-        if record.expires_at and record.expires_at <= now:
+    async def send_claimed(self, record: EmailRecord, token: str) -> None:
+        if record.expires_at and record.expires_at <= utcnow():
             await self._finish(record, token, failure=DeliveryFailed("expired before it could be sent",
                                                                      permanent=True))
-            return True
+            return
         try:
             await self.mailer.send(record)
         except DeliveryFailed as failure:
             await self._finish(record, token, failure=failure)
         else:
             await self._finish(record, token, failure=None)
-        return True
 
     async def _finish(self, record: EmailRecord, token: str, *, failure: DeliveryFailed | None) -> None:
         now = utcnow()
@@ -127,17 +120,34 @@ class EmailSender:
                         update["status"], failure)
 
     async def drain(self) -> int:
-        """Send every due email, a few at a time; returns how many were handled."""
-        handled = 0
+        """Send every due email; returns how many were handled. One claim at a time (concurrent claims would
+        all race for the same oldest record), up to `email_send_concurrency` SMTP sends in flight."""
+        handled, claim_failed = 0, None
+        slots = asyncio.Semaphore(max(1, self.settings.email_send_concurrency))
 
-        async def worker() -> None:
-            nonlocal handled
-            while await self.deliver_one():
+        async def send(record: EmailRecord, token: str) -> None:
+            try:
+                await self.send_claimed(record, token)
+            except Exception as exc:  # its lease runs out and it is tried again; the other sends go on
+                log.warning("email %s: attempt not recorded: %s: %s", record.id, exc.__class__.__name__, exc)
+            finally:
+                slots.release()
+
+        async with asyncio.TaskGroup() as sends:  # waits for the sends in flight, even when claiming fails
+            while True:
+                await slots.acquire()
+                try:
+                    claimed = await self.claim()
+                except Exception as exc:
+                    claim_failed = exc
+                    claimed = None
+                if claimed is None:
+                    slots.release()
+                    break
                 handled += 1
-
-        async with asyncio.TaskGroup() as workers:  # one failing worker stops the others
-            for _ in range(max(1, self.settings.email_send_concurrency)):
-                workers.create_task(worker())
+                sends.create_task(send(*claimed))
+        if claim_failed is not None:
+            raise claim_failed
         return handled
 
 
