@@ -35,12 +35,6 @@ def unguard(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS) else text
 
 
-def csv_line(values: list[str] | tuple[str, ...]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(values)
-    return buffer.getvalue()
-
-
 def _day(value: Any) -> str:
     return (value.date() if isinstance(value, datetime) else value).isoformat() if value else ""
 
