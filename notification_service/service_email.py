@@ -20,7 +20,7 @@ from .settings import Settings
 
 log = logging.getLogger("notification_service.email")
 
-SCRUBBED = "[removed after delivery: it contained a one-time secret]"
+SCRUBBED = "[removed once delivered or given up: it contained a one-time secret]"
 
 
 @dataclass
