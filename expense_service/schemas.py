@@ -1,10 +1,10 @@
 """API contracts of /api/expenses and /api/categories."""
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from expense_service.models import TransactionType
 from shared.money import Currency, DecimalStr, PositiveAmount, round_money
@@ -19,6 +19,7 @@ TAGS_MAX = 20
 SEARCH_MAX = 100
 CATEGORY_FILTER_MAX = 20
 EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+FINEST_MINOR_UNIT = Decimal("0.0001")
 
 # Tags are lower-cased labels; no commas, so a CSV cell can hold a comma-separated list of them.
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=TAG_MAX,
@@ -125,6 +126,16 @@ class TransactionFilters(BaseModel):
         None, description="text in the description, case-insensitive (literal, not a pattern)")
     sort: Literal["date", "amount", "created"] = "date"
     order: Literal["asc", "desc"] = "desc"
+
+    @field_validator("amount_min", "amount_max")
+    @classmethod
+    def _at_finest_minor_unit(cls, value: Decimal | None, info: ValidationInfo) -> Decimal | None:
+        """Amounts have at most 4 decimals (CLF), so rounding an inclusive bound outward to 4 decimals selects
+        the same transactions — and keeps it representable as a Decimal128."""
+        if value is None:
+            return None
+        rounding = ROUND_CEILING if info.field_name == "amount_min" else ROUND_FLOOR
+        return value.quantize(FINEST_MINOR_UNIT, rounding=rounding)
 
 
 class CategoryCreate(StrictModel):

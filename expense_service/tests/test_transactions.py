@@ -167,6 +167,9 @@ async def test_bad_input_is_a_422_problem_naming_the_field(stack):
                           ({"category": "unknown"}, "category"), ({"q": "q" * 101}, "q")]:
         r = await api.get(EXPENSES, params=params)
         assert r.status_code == 422 and field in [e["field"] for e in r.json()["errors"]], (params, r.text)
+    for params in ({"amount_min": "1e-6000"}, {"amount_max": "1." + "1" * 40}, {"q": "[(*+?"},
+                   {"date_from": "0001-01-01", "date_to": "9999-12-31"}):
+        assert (await api.get(EXPENSES, params=params)).status_code == 200, params
 
 
 async def test_default_currency_and_timezone_follow_the_newest_profile_event(stack):
