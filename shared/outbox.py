@@ -7,6 +7,7 @@ and a crash between publishing and marking re-publishes (consumers are idempoten
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +32,11 @@ async def create_outbox_indexes(db: AsyncDatabase) -> None:
     ])
 
 
+def outbox_record(envelope: Envelope) -> dict:
+    return {"_id": envelope.event_id, "routing_key": envelope.type, "envelope": envelope.model_dump(mode="json"),
+            "created_at": envelope.occurred_at, "sent_at": None, "lease_until": None, "attempts": 0}
+
+
 class Tx:
     """A unit of work: one MongoDB transaction and the events it emits."""
 
@@ -40,27 +46,18 @@ class Tx:
 
     async def publish(self, event: Event, *, user_id: str | None,
                       correlation_id: str | None = None) -> Envelope:
-        envelope = Envelope.wrap(event, producer=self.producer, user_id=user_id,
-                                 correlation_id=correlation_id or request_id_var.get())
-        await self.db[OUTBOX].insert_one({
-            "_id": envelope.event_id, "routing_key": envelope.type,
-            "envelope": envelope.model_dump(mode="json"), "created_at": envelope.occurred_at,
-            "sent_at": None, "lease_until": None, "attempts": 0,
-        }, session=self.session)
-        self.emitted.append(envelope)
+        (envelope,) = await self.publish_many([event], user_id=user_id, correlation_id=correlation_id)
         return envelope
 
     async def publish_many(self, events: Sequence[Event], *, user_id: str | None,
                            correlation_id: str | None = None) -> list[Envelope]:
-        """publish() for many events of one user in a single insert (bulk imports): one round trip, not N."""
+        """Write events of one user to the outbox in this transaction: one round trip for a bulk import."""
         envelopes = [Envelope.wrap(event, producer=self.producer, user_id=user_id,
                                    correlation_id=correlation_id or request_id_var.get()) for event in events]
-        if envelopes:
-            await self.db[OUTBOX].insert_many([{
-                "_id": envelope.event_id, "routing_key": envelope.type,
-                "envelope": envelope.model_dump(mode="json"), "created_at": envelope.occurred_at,
-                "sent_at": None, "lease_until": None, "attempts": 0,
-            } for envelope in envelopes], session=self.session)
+        if len(envelopes) == 1:
+            await self.db[OUTBOX].insert_one(outbox_record(envelopes[0]), session=self.session)
+        elif envelopes:
+            await self.db[OUTBOX].insert_many([outbox_record(e) for e in envelopes], session=self.session)
         self.emitted.extend(envelopes)
         return envelopes
 
@@ -82,6 +79,10 @@ class OutboxRelay:
         await self.bus.connected.wait()
         delay = self.poll_seconds
         while True:
+            # Python 3.11's wait_for can swallow a cancellation that races a finishing driver call: honour it.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             try:
                 await self.drain()
                 delay = self.poll_seconds
@@ -97,33 +98,48 @@ class OutboxRelay:
             self._wake.clear()
 
     async def drain(self) -> int:
+        """Publish every pending record, a batch at a time, oldest first; returns how many were published."""
         published = 0
         while True:
-            now = datetime.now(timezone.utc)
-            pending = await self.collection.find(
-                {"sent_at": None, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-                sort=[("created_at", ASCENDING)], limit=self.batch,
-            ).to_list()
-            if not pending:
+            batch = await self._claim_batch()
+            if not batch:
                 return published
-            for record in pending:
-                if await self._publish_one(record):
-                    published += 1
+            published += await self._publish_batch(batch)
 
-    async def _publish_one(self, record: dict) -> bool:
+    async def _claim_batch(self) -> list[dict]:
         now = datetime.now(timezone.utc)
-        claimed = await self.collection.find_one_and_update(
-            {"_id": record["_id"], "sent_at": None,
-             "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]},
-            {"$set": {"lease_until": now + timedelta(seconds=self.lease_seconds)}, "$inc": {"attempts": 1}},
-        )
-        if claimed is None:  # another relay instance has it
-            return False
-        body = json.dumps(claimed["envelope"]).encode()
-        await self.bus.publish(claimed["routing_key"], body, message_id=claimed["_id"])
+        claimable = {"sent_at": None, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
+        candidates = await self.collection.find(claimable, projection={"_id": 1},
+                                                sort=[("created_at", ASCENDING)], limit=self.batch).to_list()
+        if not candidates:
+            return []
+        # A lease token marks what this relay claimed; another instance's claim makes the filter miss.
+        token = uuid.uuid4().hex
+        await self.collection.update_many(
+            {"_id": {"$in": [c["_id"] for c in candidates]}, **claimable},
+            {"$set": {"lease_until": now + timedelta(seconds=self.lease_seconds), "lease_token": token},
+             "$inc": {"attempts": 1}})
+        return await self.collection.find({"lease_token": token, "sent_at": None},
+                                          sort=[("created_at", ASCENDING)]).to_list()
+
+    async def _publish_batch(self, batch: list[dict]) -> int:
+        # Confirms are awaited together: one broker round trip for the batch, order of publishing kept.
+        results = await asyncio.gather(*(
+            self.bus.publish(r["routing_key"], json.dumps(r["envelope"]).encode(), message_id=r["_id"])
+            for r in batch), return_exceptions=True)
+        confirmed = [r for r, result in zip(batch, results, strict=True) if not isinstance(result, BaseException)]
         if self.after_publish is not None:
-            await self.after_publish(claimed)
-        sent_at = datetime.now(timezone.utc)
-        await self.collection.update_one({"_id": claimed["_id"]}, {"$set": {
-            "sent_at": sent_at, "lease_until": None, "purge_after": sent_at + SENT_RETENTION}})
-        return True
+            for record in confirmed:
+                await self.after_publish(record)
+        if confirmed:
+            sent_at = datetime.now(timezone.utc)
+            await self.collection.update_many({"_id": {"$in": [r["_id"] for r in confirmed]}}, {"$set": {
+                "sent_at": sent_at, "lease_until": None, "purge_after": sent_at + SENT_RETENTION}})
+        failures = [result for result in results if isinstance(result, BaseException)]
+        if failures:  # release the unconfirmed ones so they go as soon as the broker is back
+            unconfirmed = [r["_id"] for r, result in zip(batch, results, strict=True)
+                           if isinstance(result, BaseException)]
+            await self.collection.update_many({"_id": {"$in": unconfirmed}, "sent_at": None},
+                                              {"$set": {"lease_until": None}})
+            raise failures[0]
+        return len(confirmed)
