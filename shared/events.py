@@ -98,6 +98,9 @@ class TransactionSnapshot(BaseModel):
     invoice_id: str | None = None  # set when it records a paid invoice
     timezone: str = "UTC"  # the owner's IANA timezone at the time (analytics buckets by it)
     created_at: datetime | None = None
+    # Orders events of one transaction exactly, whatever the producers' clocks: +1 on every change.
+    revision: int | None = None
+    updated_at: datetime | None = None
 
 
 class ExpenseCreated(Event):
