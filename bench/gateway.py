@@ -35,6 +35,7 @@ class Scenario:
     urls: dict[str, str]  # direct, gateway, nginx
     headers: dict[str, str]
     alternatives: dict[str, str] = field(default_factory=dict)  # gateway on another upstream client
+    pids: dict[str, int] = field(default_factory=dict)  # base URL → the process serving it
     results: dict[tuple[int, str], WrkResult] = field(default_factory=dict)
 
 
@@ -70,7 +71,8 @@ def trivial_scenario(running: Children, nginx: str) -> Scenario:
                                                                                               public_key=public))},
         headers={"Authorization": f"Bearer {token}"},
         alternatives={"aiohttp": running.uvicorn("gateway-aiohttp", "gateway.main:create_app",
-                                                 env=gateway_env(upstream, public_key=public, client="aiohttp"))})
+                                                 env=gateway_env(upstream, public_key=public, client="aiohttp"))},
+        pids=running.pids)
 
 
 def user_service_scenario(running: Children, nginx: str) -> Scenario | None:
@@ -106,7 +108,7 @@ def user_service_scenario(running: Children, nginx: str) -> Scenario | None:
         urls={"direct": service, "nginx": start_nginx(running, nginx, service, name="nginx-user"),
               "gateway": running.uvicorn("gateway-user", "gateway.main:create_app",
                                          env=gateway_env(service, jwks_url=jwks))},
-        headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+        headers={"Authorization": f"Bearer {login.json()['access_token']}"}, pids=running.pids)
 
 
 def _delete_exchanges(amqp_url: str, exchange: str) -> None:
@@ -126,10 +128,12 @@ def _delete_exchanges(amqp_url: str, exchange: str) -> None:
 
 def median_of(results: list[WrkResult]) -> WrkResult:
     """Median of each figure over the rounds (failures summed): one disturbed round does not move it."""
+    cpu = [r.cpu_us_per_request for r in results if r.cpu_us_per_request is not None]
     return WrkResult(requests_per_second=statistics.median(r.requests_per_second for r in results),
                      p50_ms=statistics.median(r.p50_ms for r in results),
                      p99_ms=statistics.median(r.p99_ms for r in results),
-                     requests=sum(r.requests for r in results), failures=sum(r.failures for r in results))
+                     requests=sum(r.requests for r in results), failures=sum(r.failures for r in results),
+                     cpu_us_per_request=statistics.median(cpu) if cpu else None)
 
 
 def measure(scenario: Scenario, wrk: str, seconds: float) -> None:
@@ -149,11 +153,15 @@ def measure(scenario: Scenario, wrk: str, seconds: float) -> None:
         for _ in range(ROUNDS):  # short runs, round-robin: a noisy neighbour hits every target alike
             for target, url in targets.items():
                 rounds[target].append(run_wrk(wrk, url + PATH, connections=connections, seconds=seconds / ROUNDS,
-                                              headers=scenario.headers))
+                                              headers=scenario.headers, pid=scenario.pids.get(url)))
         for target in targets:
             result = scenario.results[(connections, target)] = median_of(rounds[target])
             say(f"{connections:>2} conns  {target:<24} {result.requests_per_second:>8.0f} req/s  "
-                f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms")
+                f"p50 {result.p50_ms:6.2f} ms  p99 {result.p99_ms:6.2f} ms  cpu {_cpu(result)} us/req")
+
+
+def _cpu(result: WrkResult) -> str:
+    return "-" if result.cpu_us_per_request is None else f"{result.cpu_us_per_request:.0f}"
 
 
 def report(scenario: Scenario) -> str:
@@ -161,7 +169,7 @@ def report(scenario: Scenario) -> str:
     rows = []
     for (connections, target), r in results.items():
         rows.append([connections, target, f"{r.requests_per_second:.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}",
-                     r.failures])
+                     _cpu(r), r.failures])
     ratios = []
     for c in CONNECTIONS:
         direct, gateway, nginx = (results[(c, t)] for t in TARGETS)
@@ -173,7 +181,8 @@ def report(scenario: Scenario) -> str:
     added = results[(8, "gateway")].p99_ms - results[(8, "direct")].p99_ms
     lines = [
         f"\n=== gateway: {scenario.title}",
-        table(["conns", "target", "req/s", "p50 ms", "p99 ms", "errors"], rows),
+        table(["conns", "target", "req/s", "p50 ms", "p99 ms", "cpu us/req", "errors"], rows),
+        "cpu us/req: CPU time of the process wrk talks to (direct: the upstream; gateway, nginx: the proxy alone)",
         "",
         table(["conns", "gateway/direct", "gateway/nginx", "nginx/direct", "added p99 gw ms", "added p99 nginx ms"],
               ratios),

@@ -62,6 +62,7 @@ class Children:
         self.workdir = Path(tempfile.mkdtemp(prefix="bench-"))
         self.running: list[tuple[str, subprocess.Popen]] = []
         self.cleanups: list[Callable[[], object]] = []  # run after the children stop (databases, brokers)
+        self.pids: dict[str, int] = {}  # base URL → pid of the process serving it
 
     def start(self, name: str, argv: Sequence[str], *, env: dict[str, str] | None = None, port: int | None = None,
               timeout: float = 30.0) -> subprocess.Popen:
@@ -83,8 +84,9 @@ class Children:
         argv = [sys.executable, "-m", "uvicorn", *(["--factory"] if factory else []), target, "--host", "127.0.0.1",
                 "--port", str(port), "--no-access-log", "--loop", "uvloop", "--http", "httptools",
                 "--log-level", "warning"]
-        self.start(name, argv, env=env, port=port)
-        return f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        self.pids[url] = self.start(name, argv, env=env, port=port).pid
+        return url
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         path = self.workdir / f"{name}.log"
@@ -153,9 +155,30 @@ def start_nginx(running: Children, nginx: str, upstream_url: str, name: str = "n
     folder.mkdir()
     conf = folder / "nginx.conf"
     conf.write_text(NGINX_CONF.format(dir=folder, upstream=upstream_url.removeprefix("http://"), port=port))
-    running.start(name, [nginx, "-c", str(conf), "-p", str(folder), "-e", str(folder / "nginx-error.log")],
-                  port=port)
-    return f"http://127.0.0.1:{port}"
+    url = f"http://127.0.0.1:{port}"
+    running.pids[url] = running.start(
+        name, [nginx, "-c", str(conf), "-p", str(folder), "-e", str(folder / "nginx-error.log")], port=port).pid
+    return url
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its live descendants (nginx's worker), from /proc.
+
+    CPU time per request does not depend on what else runs on the machine, unlike requests per second."""
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 @dataclass
@@ -165,6 +188,7 @@ class WrkResult:
     p99_ms: float
     requests: int
     failures: int  # socket errors and non-2xx/3xx answers: a fast error is not a result
+    cpu_us_per_request: float | None = None  # of the process answering wrk (gateway, nginx or the upstream)
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -178,21 +202,25 @@ def _latency(text: str, percentile: str) -> float:
 
 
 def run_wrk(wrk: str, url: str, *, connections: int, seconds: float, headers: dict[str, str] | None = None,
-            threads: int = 1) -> WrkResult:
+            threads: int = 1, pid: int | None = None) -> WrkResult:
+    """One wrk run; with `pid`, also that process's CPU time per request over the run."""
     argv = [wrk, f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds:g}s", "--latency",
             "--timeout", "5s"]
     for name, value in (headers or {}).items():
         argv += ["-H", f"{name}: {value}"]
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     output = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    cpu_used = cpu_seconds(pid) - cpu_before if pid else 0.0
     failures = 0
     if match := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output):
         failures += int(match.group(1))
     if match := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
         failures += sum(int(g) for g in match.groups())
     total = re.search(r"(\d+) requests in", output)
+    requests = int(total.group(1)) if total else 0
     return WrkResult(requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-                     p50_ms=_latency(output, "50"), p99_ms=_latency(output, "99"),
-                     requests=int(total.group(1)) if total else 0, failures=failures)
+                     p50_ms=_latency(output, "50"), p99_ms=_latency(output, "99"), requests=requests,
+                     failures=failures, cpu_us_per_request=cpu_used / requests * 1e6 if pid and requests else None)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -219,10 +219,13 @@ class UpstreamPool:
         self.host_header = parts.netloc.encode()
         self.connect_timeout, self.keepalive_seconds, self.max_idle = connect_timeout, keepalive_seconds, max_idle
         self.idle: list[Connection] = []
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     async def acquire(self) -> tuple[Connection, bool]:
         """(connection, reused)."""
-        loop = asyncio.get_running_loop()
+        loop = self.loop
+        if loop is None:  # asked once: get_running_loop() costs a getpid() system call on every call
+            loop = self.loop = asyncio.get_running_loop()
         now = loop.time()
         while self.idle:
             conn = self.idle.pop()
