@@ -41,5 +41,10 @@ bench: install
 postman: install
 	npx --no-install newman run postman_collection.json --env-var baseUrl=$${BASE_URL:-http://127.0.0.1:8000}
 
+## make load SERVICE=expense_service USERS=10 DURATION=30: Locust against one service's own port (needs `make run`);
+## prints requests/s, p50, p95, p99; HTML report in load-reports/<service>.html.
+load: install
+	$(BIN)/python -m load $(SERVICE) --users $(or $(USERS),10) --duration $(or $(DURATION),30)
+
 clean:
 	rm -rf var/mail var/*.log .pytest_cache
