@@ -95,17 +95,25 @@ class DateRange:
         return DateRange(self.start, min(self.end, today))
 
 
-def split_by_month(span: DateRange) -> tuple[list[date], list[date]]:
-    """(months wholly inside the span, the remaining single days): the fewest rollups that cover it."""
+def cover(span: DateRange) -> tuple[list[date], list[date], list[date]]:
+    """(months to add whole, days to add, days to subtract): the fewest rollups whose sum is the span.
+
+    A month inside the span is read whole; a month the span covers mostly is read whole minus the days it
+    leaves out; a month it covers little is read day by day."""
     whole: list[date] = []
-    loose: list[date] = []
+    plus: list[date] = []
+    minus: list[date] = []
     for first in span.months():
-        last = month_end(first)
-        if span.start <= first and last <= span.end:
+        month = DateRange(first, month_end(first))
+        inside = DateRange(max(first, span.start), min(month.end, span.end))
+        if inside.days == month.days:
             whole.append(first)
+        elif 1 + month.days - inside.days < inside.days:
+            whole.append(first)
+            minus.extend(day for day in month if day not in inside)
         else:
-            loose.extend(DateRange(max(first, span.start), min(last, span.end)))
-    return whole, loose
+            plus.extend(inside)
+    return whole, plus, minus
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ Every window is judged from "today" in the user's timezone:
 Money stays exact (Decimal objects in the frames); the outlier rule, a statistic, works in floats.
 """
 
-import asyncio
 import statistics
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,13 +16,16 @@ from analytics_service.periods import WEEKEND, DateRange, add_months, days_in_mo
 from analytics_service.rollups import ZERO
 from analytics_service.schemas import Insight, Insights
 from analytics_service.service_queries import (
+    category_totals,
     context_for,
     current_month,
-    load_category_totals,
-    load_daily_totals,
+    daily_totals,
+    fetch,
     money,
+    parts_of,
     per_day,
     ratio,
+    series_of,
     spending_by_category,
 )
 
@@ -195,12 +197,12 @@ async def insights(*, user_id: str) -> Insights:
     last = add_months(month_to_date.start, -1)
     before = add_months(month_to_date.start, -2)
     recent = DateRange(today - timedelta(days=RECENT_DAYS - 1), today)
-    mtd, last_month, month_before, daily = await asyncio.gather(
-        load_category_totals(user_id, month_to_date),
-        load_category_totals(user_id, current_month(last)),
-        load_category_totals(user_id, current_month(before)),
-        load_daily_totals(user_id, recent))
-    categories = category_frame({"month_to_date": mtd, "last_month": last_month, "month_before": month_before})
+    windows = {"month_to_date": parts_of(user_id, month_to_date), "last_month": parts_of(user_id, current_month(last)),
+               "month_before": parts_of(user_id, current_month(before))}
+    docs = await fetch([doc_id for signs in windows.values() for doc_id in signs] + series_of(user_id, recent))
+    totals = {name: category_totals(docs, signs) for name, signs in windows.items()}
+    daily = daily_totals(docs, user_id, recent)
+    categories = category_frame(totals)
     days = daily_frame(daily, recent)
     found = (top_categories(categories, month_to_date) + category_changes(categories, last, before)
              + weekend_against_weekday(days, recent) + unusual_days(days, recent)

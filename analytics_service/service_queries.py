@@ -5,13 +5,15 @@ edges, so it costs in proportion to the days it spans, never to the number of tr
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from analytics_service.models import Rollup
-from analytics_service.periods import DateRange, add_years, parse_month_key, split_by_month, today_in
-from analytics_service.rollups import ZERO, CategoryTotals, DailySeries, day_id, month_id, series_id
+from analytics_service.periods import DateRange, add_years, cover, parse_month_key, today_in
+from analytics_service.rollups import ZERO, CategoryTotals, day_id, month_id, series_id, to_decimal
 from analytics_service.service import profile_of
 from shared.errors import field_problem
 from shared.money import CURRENCY_DIGITS, round_money
@@ -78,15 +80,43 @@ def current_month(today: date) -> DateRange:
     return DateRange(first, following - timedelta(days=1))
 
 
-async def load_category_totals(user_id: str, span: DateRange) -> CategoryTotals:
-    """Totals per (currency, type, category) over the span, merged oldest first so newer names win."""
-    whole, loose = split_by_month(span)
-    ids = [month_id(user_id, first) for first in whole] + [day_id(user_id, day) for day in loose]
-    docs = await Rollup.get_pymongo_collection().find({"_id": {"$in": ids}}).to_list()
+Docs = dict[str, dict[str, Any]]
+
+
+def parts_of(user_id: str, span: DateRange) -> dict[str, int]:
+    """Ids of the month and day rollups whose sum is the span, each with +1 or -1 (see periods.cover)."""
+    whole, plus, minus = cover(span)
+    signs = {month_id(user_id, first): 1 for first in whole}
+    signs.update({day_id(user_id, day): 1 for day in plus})
+    signs.update({day_id(user_id, day): -1 for day in minus})
+    return signs
+
+
+def series_of(user_id: str, span: DateRange) -> list[str]:
+    return [series_id(user_id, first) for first in span.months()]
+
+
+async def fetch(ids: Iterable[str]) -> Docs:
+    """Every rollup a question needs, in one round trip (absent ones simply hold nothing)."""
+    return {doc["_id"]: doc async for doc in Rollup.get_pymongo_collection().find({"_id": {"$in": list(ids)}})}
+
+
+def parts(docs: Docs, signs: dict[str, int]) -> list[tuple[str, int, CategoryTotals]]:
+    found = sorted((docs[doc_id] for doc_id in signs if doc_id in docs), key=lambda doc: doc["period"])
+    return [(doc["period"], signs[doc["_id"]], CategoryTotals.from_doc(doc)) for doc in found]
+
+
+def category_totals(docs: Docs, signs: dict[str, int]) -> CategoryTotals:
+    """Totals per (currency, type, category); merged oldest first, so newer category names win."""
     merged = CategoryTotals()
-    for doc in sorted(docs, key=lambda doc: doc["period"]):
-        merged.merge(CategoryTotals.from_doc(doc))
+    for _, sign, totals in parts(docs, signs):
+        merged.merge(totals, sign)
     return merged
+
+
+async def load_category_totals(user_id: str, span: DateRange) -> CategoryTotals:
+    signs = parts_of(user_id, span)
+    return category_totals(await fetch(signs), signs)
 
 
 @dataclass
@@ -95,32 +125,48 @@ class DayTotals:
     expense: Decimal = ZERO
     count: int = 0
 
+    def add(self, type_: str, amount: Decimal, count: int) -> None:
+        if type_ == "income":
+            self.income += amount
+        else:
+            self.expense += amount
+        self.count += count
 
-async def load_daily_totals(user_id: str, span: DateRange) -> dict[str, dict[date, DayTotals]]:
+
+PeriodTotals = dict[str, dict[date, DayTotals]]  # currency → first day of the period → totals
+
+
+async def load_monthly_totals(user_id: str, span: DateRange) -> PeriodTotals:
+    """Per currency, income, expense and count of every month of the span (clipped to it) that has any."""
+    signs = parts_of(user_id, span)
+    out: PeriodTotals = defaultdict(dict)
+    for period, sign, totals in parts(await fetch(signs), signs):
+        first = parse_month_key(period[:7])
+        for (currency, type_, _), amount, count in totals.rows():
+            out[currency].setdefault(first, DayTotals()).add(type_, sign * amount, sign * count)
+    return {currency: {first: t for first, t in months.items() if t.count}
+            for currency, months in out.items() if any(t.count for t in months.values())}
+
+
+def daily_totals(docs: Docs, user_id: str, span: DateRange) -> PeriodTotals:
     """Per currency, the income, expense and count of every day of the span that has any."""
-    out: dict[str, dict[date, DayTotals]] = defaultdict(dict)
-    docs = Rollup.get_pymongo_collection().find({"_id": {"$in": [series_id(user_id, m) for m in span.months()]}})
-    async for doc in docs:
+    out: PeriodTotals = defaultdict(dict)
+    for doc_id in series_of(user_id, span):
+        doc = docs.get(doc_id)
+        if doc is None:
+            continue
         first = parse_month_key(doc["period"])
-        series = DailySeries.from_doc(first, doc)
-        for (currency, type_), amounts in series.amounts.items():
-            counts = series.counts[(currency, type_)]
+        for currency, type_, amounts, counts in zip(doc["currencies"], doc["types"], doc["amounts"], doc["counts"],
+                                                    strict=True):
             for index, count in enumerate(counts):
-                if not count:
-                    continue
                 day = first + timedelta(days=index)
-                if day not in span:
-                    continue
-                days = out[currency]  # only currencies with a transaction inside the span appear
-                totals = days.get(day)
-                if totals is None:
-                    totals = days[day] = DayTotals()
-                if type_ == "income":
-                    totals.income += amounts[index]
-                else:
-                    totals.expense += amounts[index]
-                totals.count += count
+                if count and day in span:  # only currencies with a transaction inside the span appear
+                    out[currency].setdefault(day, DayTotals()).add(type_, to_decimal(amounts[index]), count)
     return out
+
+
+async def load_daily_totals(user_id: str, span: DateRange) -> PeriodTotals:
+    return daily_totals(await fetch(series_of(user_id, span)), user_id, span)
 
 
 @dataclass

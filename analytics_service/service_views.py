@@ -42,6 +42,7 @@ from analytics_service.service_queries import (
     current_month,
     load_category_totals,
     load_daily_totals,
+    load_monthly_totals,
     money,
     per_day,
     ratio,
@@ -88,8 +89,11 @@ async def trends(*, user_id: str, granularity: Granularity, start: date | None, 
     span = checked_range(start, end, default_trend_range(context.today))
     buckets = periods(span, granularity)
     index_of = {period_start(bucket.start, granularity): i for i, bucket in enumerate(buckets)}
+    # Months add up from month rollups (cheap); days and weeks need the daily series.
+    by_period = (await load_monthly_totals(user_id, span) if granularity == "month"
+                 else await load_daily_totals(user_id, span))
     series = []
-    for currency, days in sorted((await load_daily_totals(user_id, span)).items()):
+    for currency, days in sorted(by_period.items()):
         sums = [DayTotals() for _ in buckets]
         for day, totals in days.items():
             bucket = sums[index_of[period_start(day, granularity)]]

@@ -3,7 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
-from analytics_service.periods import DateRange, add_years, periods, split_by_month
+from analytics_service.periods import DateRange, add_years, cover, periods
 from analytics_service.rollups import Contribution, RollupSet
 
 
@@ -25,13 +25,15 @@ def test_weeks_are_iso_weeks_across_a_year_boundary():
     ]
 
 
-def test_a_range_reads_its_whole_months_and_only_the_loose_days_at_its_edges():
-    whole, loose = split_by_month(DateRange(date(2024, 1, 10), date(2024, 4, 5)))
-    assert whole == [date(2024, 2, 1), date(2024, 3, 1)]
-    assert loose == [date(2024, 1, d) for d in range(10, 32)] + [date(2024, 4, d) for d in range(1, 6)]
+def test_a_range_reads_whole_months_and_as_few_single_days_as_possible():
+    # January from the 10th is mostly covered: the month minus its first nine days. April to the 5th: five days.
+    whole, plus, minus = cover(DateRange(date(2024, 1, 10), date(2024, 4, 5)))
+    assert whole == [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+    assert plus == [date(2024, 4, d) for d in range(1, 6)]
+    assert minus == [date(2024, 1, d) for d in range(1, 10)]
     # Three years cost 36 month rollups and no day rollups.
-    whole, loose = split_by_month(DateRange(date(2021, 1, 1), date(2023, 12, 31)))
-    assert (len(whole), loose) == (36, [])
+    whole, plus, minus = cover(DateRange(date(2021, 1, 1), date(2023, 12, 31)))
+    assert (len(whole), plus, minus) == (36, [], [])
 
 
 def test_ten_years_from_a_leap_day_ends_on_the_last_day_of_february():
