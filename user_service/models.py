@@ -30,23 +30,38 @@ class User(Document):
         indexes = [IndexModel([("email", ASCENDING)], unique=True, name="email_unique")]
 
 
+class RefreshFamily(Document):
+    """One sign-in: every refresh token rotated from one login. Revoking it ends them all at once, so a
+    successor issued while a concurrent reuse is being detected is dead too."""
+
+    id: str  # type: ignore[assignment]  # a random hex id, also stored on each token
+    user_id: str
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime  # the sign-in ends then, however often it is rotated
+    revoked_at: datetime | None = None
+
+    class Settings:
+        name = "refresh_families"
+        indexes = [
+            IndexModel([("user_id", ASCENDING)], name="user"),
+            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=7 * 86400, name="expiry_ttl"),
+        ]
+
+
 class RefreshToken(Document):
-    """One link of a rotation chain; every token of one login shares its family_id."""
+    """One link of a rotation chain."""
 
     token_hash: str
     user_id: str
     family_id: str
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
-    family_expires_at: datetime
     used_at: datetime | None = None  # rotated: presenting it again is reuse, and revokes the family
-    revoked_at: datetime | None = None
 
     class Settings:
         name = "refresh_tokens"
         indexes = [
             IndexModel([("token_hash", ASCENDING)], unique=True, name="token_hash_unique"),
-            IndexModel([("family_id", ASCENDING)], name="family"),
             IndexModel([("user_id", ASCENDING)], name="user"),
             # Kept a week past expiry so a late replay of a rotated token is still recognised as reuse.
             IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=7 * 86400, name="expiry_ttl"),
@@ -69,4 +84,4 @@ class PasswordResetToken(Document):
         ]
 
 
-MODELS = [User, RefreshToken, PasswordResetToken]
+MODELS = [User, RefreshFamily, RefreshToken, PasswordResetToken]

@@ -11,7 +11,7 @@ from shared.errors import Conflict, Problem, field_problem
 from shared.events import UserDeleted, UserProfileUpdated, UserRegistered
 from shared.money import fits_currency
 from user_service.context import UserServiceParts
-from user_service.models import PasswordResetToken, RefreshToken, User, utcnow
+from user_service.models import PasswordResetToken, RefreshFamily, RefreshToken, User, utcnow
 from user_service.passwords import check_not_email
 from user_service.schemas import ProfileUpdate, RegisterRequest, UserPublic
 from user_service.service_tokens import find_user, normalize_email, revoke_all_refresh_tokens
@@ -106,6 +106,7 @@ async def delete_account(*, parts: UserServiceParts, user_id: str, current_passw
     await _verify_current_password(parts, user, current_password)
     async with parts.runtime.transaction() as tx:
         await User.get_pymongo_collection().delete_one({"_id": user.id}, session=tx.session)
+        await RefreshFamily.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
         await RefreshToken.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
         await PasswordResetToken.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
         await tx.publish(UserDeleted(user_id=user_id), user_id=user_id)

@@ -4,24 +4,20 @@ import hashlib
 import logging
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from beanie import PydanticObjectId
 from bson.errors import InvalidId
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import OperationFailure
 
 from shared.errors import Problem, field_problem
 from shared.events import PasswordResetRequested
 from user_service.context import UserServiceParts
-from user_service.models import PasswordResetToken, RefreshToken, User, utcnow
+from user_service.models import PasswordResetToken, RefreshFamily, RefreshToken, User, utcnow
 from user_service.passwords import check_not_email
 from user_service.schemas import TokenPair
 
 log = logging.getLogger("user_service.tokens")
-
-WRITE_CONFLICT = 112
-
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -73,76 +69,63 @@ def _access_token(parts: UserServiceParts, user_id: str) -> tuple[str, int]:
     return token, s.access_token_ttl_seconds
 
 
-def _next_refresh_token(parts: UserServiceParts, *, user_id: str, family_id: str,
-                        family_expires_at: datetime) -> tuple[str, RefreshToken]:
+def _next_refresh_token(parts: UserServiceParts, family: RefreshFamily) -> tuple[str, RefreshToken]:
     now = utcnow()
     raw = new_opaque_token()
-    expires_at = min(now + timedelta(days=parts.settings.refresh_token_ttl_days), family_expires_at)
-    return raw, RefreshToken(token_hash=hash_token(raw), user_id=user_id, family_id=family_id, created_at=now,
-                             expires_at=expires_at, family_expires_at=family_expires_at)
+    expires_at = min(now + timedelta(days=parts.settings.refresh_token_ttl_days), family.expires_at)
+    return raw, RefreshToken(token_hash=hash_token(raw), user_id=family.user_id, family_id=family.id,
+                             created_at=now, expires_at=expires_at)
 
 
 async def issue_tokens(*, parts: UserServiceParts, user_id: str) -> TokenPair:
     """A new sign-in: an access token and the first refresh token of a new family."""
-    family_expires_at = utcnow() + timedelta(days=parts.settings.refresh_session_max_days)
-    raw, record = _next_refresh_token(parts, user_id=user_id, family_id=uuid.uuid4().hex,
-                                      family_expires_at=family_expires_at)
+    now = utcnow()
+    family = RefreshFamily(id=uuid.uuid4().hex, user_id=user_id, created_at=now,
+                           expires_at=now + timedelta(days=parts.settings.refresh_session_max_days))
+    raw, record = _next_refresh_token(parts, family)
+    await family.insert()
     await record.insert()
     access, expires_in = _access_token(parts, user_id)
     return TokenPair(access_token=access, expires_in=expires_in, refresh_token=raw)
 
 
-class _AlreadyRotated(Exception):
-    pass
-
-
 async def refresh(*, parts: UserServiceParts, refresh_token: str) -> TokenPair:
-    """Rotate: the presented token is marked used and a new one of the same family issued. Presenting a
-    used token again means it was copied: the whole family is revoked, the thief's and the owner's copies."""
+    """Rotate: the presented token is spent and the next one of its family issued. Presenting a spent token
+    again means it was copied: the family is revoked, ending the thief's and the owner's copies alike.
+
+    A token is valid only while its family is, so a successor issued while a concurrent reuse is being
+    detected dies with the family: no multi-document transaction is needed (and no event is emitted)."""
     now = utcnow()
     record = await RefreshToken.find_one(RefreshToken.token_hash == hash_token(refresh_token))
-    if record is None or record.revoked_at is not None or record.expires_at <= now:
+    if record is None or record.expires_at <= now:
         raise invalid_refresh_token()
-    if record.used_at is not None:
-        await _revoke_family_after_reuse(record)
+    family = await RefreshFamily.get(record.family_id)
+    if family is None or family.revoked_at is not None or family.expires_at <= now:
+        raise invalid_refresh_token()
+    claimed = None
+    if record.used_at is None:  # spend it atomically: of two concurrent refreshes only one gets here
+        claimed = await RefreshToken.get_pymongo_collection().find_one_and_update(
+            {"_id": record.id, "used_at": None}, {"$set": {"used_at": now}})
+    if claimed is None:
+        log.warning("refresh token reuse detected; revoking its family", extra={"user_id": record.user_id})
+        await revoke_family(family.id)
         raise invalid_refresh_token()
     if await find_user(record.user_id) is None:
         raise invalid_refresh_token()
-    raw, successor = _next_refresh_token(parts, user_id=record.user_id, family_id=record.family_id,
-                                         family_expires_at=record.family_expires_at)
-    try:
-        async with parts.runtime.transaction() as tx:
-            claimed = await RefreshToken.get_pymongo_collection().update_one(
-                {"_id": record.id, "used_at": None, "revoked_at": None}, {"$set": {"used_at": now}},
-                session=tx.session)
-            if claimed.modified_count != 1:
-                raise _AlreadyRotated
-            await successor.insert(session=tx.session)
-    except _AlreadyRotated:
-        await _revoke_family_after_reuse(record)
-        raise invalid_refresh_token() from None
-    except OperationFailure as exc:
-        if exc.code != WRITE_CONFLICT:
-            raise
-        # Two requests rotated the same token at once: one of them holds a copy.
-        await _revoke_family_after_reuse(record)
-        raise invalid_refresh_token() from None
+    raw, successor = _next_refresh_token(parts, family)
+    await successor.insert()
     access, expires_in = _access_token(parts, record.user_id)
     return TokenPair(access_token=access, expires_in=expires_in, refresh_token=raw)
 
 
-async def _revoke_family_after_reuse(record: RefreshToken) -> None:
-    log.warning("refresh token reuse detected; revoking its family", extra={"user_id": record.user_id})
-    await revoke_family(record.family_id)
-
-
 async def revoke_family(family_id: str, session: AsyncClientSession | None = None) -> None:
-    await RefreshToken.get_pymongo_collection().update_many(
-        {"family_id": family_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}, session=session)
+    await RefreshFamily.get_pymongo_collection().update_one(
+        {"_id": family_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}, session=session)
 
 
 async def revoke_all_refresh_tokens(user_id: str, session: AsyncClientSession | None = None) -> None:
-    await RefreshToken.get_pymongo_collection().update_many(
+    """Sign the account out everywhere (every family of refresh tokens)."""
+    await RefreshFamily.get_pymongo_collection().update_many(
         {"user_id": user_id, "revoked_at": None}, {"$set": {"revoked_at": utcnow()}}, session=session)
 
 

@@ -143,3 +143,11 @@ async def test_an_outdated_password_hash_is_upgraded_at_the_next_login(api, stac
     stored = (await users.find_one({"email": account.email}))["password_hash"]
     assert stored.startswith("$argon2id$") and "m=65536,t=3,p=4" in stored
     await login(api, account.email)  # and the upgraded hash still verifies
+
+
+async def test_openapi_documents_login_as_json_and_as_the_oauth2_form(api):
+    spec = (await api.get("/openapi.json")).json()
+    login_body = spec["paths"]["/api/auth/login"]["post"]["requestBody"]["content"]
+    assert {"application/json", "application/x-www-form-urlencoded"} <= set(login_body)
+    [scheme] = spec["components"]["securitySchemes"].values()
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/auth/login"

@@ -1,6 +1,7 @@
 """Attacks on user_service directly: forged tokens, identity headers, stolen refresh tokens, login probing,
 password-reset tokens, key rotation."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -187,3 +188,17 @@ async def test_jwks_publishes_the_keys_that_verify_issued_tokens_including_retir
 
     assert (await api.get("/api/users/me", headers=signed_by_retired("retired-1"))).status_code == 200
     assert (await api.get("/api/users/me", headers=signed_by_retired(TEST_KID))).status_code == 401
+
+
+async def test_two_simultaneous_refreshes_with_one_token_cannot_both_win(api):
+    account = await sign_up(api, "sid@example.com")
+    body = {"refresh_token": account.refresh_token}
+    first, second = await asyncio.gather(api.post("/api/auth/refresh", json=body),
+                                         api.post("/api/auth/refresh", json=body))
+    statuses = sorted([first.status_code, second.status_code])
+    assert statuses in ([200, 401], [401, 401]), statuses
+    # Whoever lost presented a token that was already rotated: the family is gone, the winner's token too.
+    for response in (first, second):
+        if response.status_code == 200:
+            again = await api.post("/api/auth/refresh", json={"refresh_token": response.json()["refresh_token"]})
+            assert again.status_code == 401
