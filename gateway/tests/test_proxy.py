@@ -170,3 +170,23 @@ async def test_an_answer_given_before_the_whole_body_was_sent_reaches_the_client
 
     assert early.status_code == 413 and early.json() == {"detail": "too large for me"}
     assert after.status_code == 200 and after.json()["body_length"] == 12 * 65536
+
+
+async def test_the_measured_alternative_aiohttp_client_proxies_the_same(stack, stubs):
+    users, expenses = await stubs("user_service"), await stubs("expense_service")
+    api = await start_gateway(stack, {"user_service": users.url, "expense_service": expenses.url},
+                              upstream_client="aiohttp")
+    auth = stack.auth("user-1")
+    payload = b"a" * 300_000
+
+    me = await api.get("/api/users/me?x=%2F", headers={**auth, "X-User-Id": "admin"})
+    posted = await api.post("/api/expenses/import", content=payload, headers=auth)
+    streamed = await api.get("/api/expenses/stream", headers=auth)
+    await users.stop()
+    down = await api.get("/api/users/me", headers=auth)
+
+    assert me.status_code == 200 and me.json()["query"] == "x=%2F"
+    assert "x-user-id" not in me.json()["headers"]
+    assert posted.json()["body_sha256"] == hashlib.sha256(payload).hexdigest()
+    assert streamed.text == "".join(f"part {i};" for i in range(5))
+    assert down.status_code == 503
