@@ -24,7 +24,8 @@ HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te"
                         b"upgrade", b"proxy-authorization", b"proxy-authenticate"})
 # Never forwarded from the client: framing we redo, ids and forwarding facts we set ourselves.
 REQUEST_DROP = HOP_BY_HOP | {b"host", b"content-length", b"expect", b"x-request-id", b"forwarded", b"x-real-ip"}
-# Identity must come from the verified token only, so anything a client could pass off as one is dropped.
+# Identity must come from the verified token only, so anything a client could pass off as one is dropped
+# (with every client X-Forwarded-*: the gateway sets For/Proto/Host itself).
 IDENTITY_PREFIXES = (b"x-user", b"x-authenticated", b"x-auth-", b"x-forwarded-", b"x-remote-", b"remote-user",
                      b"x-original-user", b"x-consumer-", b"x-jwt", b"x-identity", b"x-impersonat", b"x-on-behalf")
 # uvicorn adds its own date/server; the request id is ours.
@@ -55,7 +56,7 @@ class Proxy:
         return f"{self._id_prefix}{next(self._id_counter):08x}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, service: str) -> None:
-        started = time.perf_counter()
+        started = time.perf_counter() if self.access_log else 0.0
         status = await self._handle(scope, receive, send, service)
         self.metrics[(scope["method"], status)] += 1
         if self.access_log:
