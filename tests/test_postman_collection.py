@@ -198,3 +198,4 @@ async def test_newman_runs_the_collection_green_against_the_whole_stack():
     assert process.returncode == 0, (
         f"newman exited with {process.returncode}\n{_newman_failures(report_file)}\n\n"
         f"--- newman output (tail) ---\n{summary[-6000:]}\n(service logs: {stack.var})")
+    shutil.rmtree(stack.var, ignore_errors=True)  # kept above for the logs when the run failed
