@@ -53,18 +53,19 @@ def category_frame(windows: dict[str, Any]) -> pd.DataFrame:
 def top_categories(frame: pd.DataFrame, span: DateRange) -> list[Insight]:
     out = []
     month = frame[frame["window"] == "month_to_date"]
-    for currency, rows in month.groupby("currency", sort=True):
-        ranked = rows.sort_values(["amount", "category_id"], ascending=[False, True], kind="stable")
-        best, total = ranked.iloc[0], sum(rows["amount"], ZERO)
-        share = ratio(best["amount"], total)
+    totals = month.groupby("currency")["amount"].sum()
+    ranked = month.sort_values(["currency", "amount", "category_id"], ascending=[True, False, True], kind="stable")
+    for best in ranked.drop_duplicates("currency").itertuples():
+        currency, total = best.currency, totals[best.currency]
+        share = ratio(best.amount, total)
         out.append(Insight(
             kind="top_category", currency=currency,
-            statement=(f"{best['category_name']} is your top spending category this month: "
-                       f"{money(best['amount'], currency)} {currency}, {share * 100:.1f}% of "
+            statement=(f"{best.category_name} is your top spending category this month: "
+                       f"{money(best.amount, currency)} {currency}, {share * 100:.1f}% of "
                        f"{money(total, currency)} {currency}."),
             rule=f"largest spending category from {span.start} to {span.end} (month to date); share = category / total",
-            numbers={"category_id": best["category_id"] or None, "category_name": best["category_name"],
-                     "amount": str(money(best["amount"], currency)), "total": str(money(total, currency)),
+            numbers={"category_id": best.category_id or None, "category_name": best.category_name,
+                     "amount": str(money(best.amount, currency)), "total": str(money(total, currency)),
                      "share": str(share), "from_date": span.start.isoformat(), "to_date": span.end.isoformat()}))
     return out
 
@@ -72,32 +73,35 @@ def top_categories(frame: pd.DataFrame, span: DateRange) -> list[Insight]:
 def category_changes(frame: pd.DataFrame, last: date, before: date) -> list[Insight]:
     out = []
     months = frame[frame["window"].isin(["last_month", "month_before"])]
-    for currency, rows in months.groupby("currency", sort=True):
-        table = rows.pivot(index="category_id", columns="window", values="amount")
-        table = table.reindex(columns=["last_month", "month_before"]).astype(object)
-        table = table.where(table.notna(), ZERO)
-        names = rows.sort_values("window", kind="stable").groupby("category_id")["category_name"]
-        table["name"] = names.first()  # "last_month" sorts before "month_before": the later month's name wins
-        table["change"] = table["last_month"] - table["month_before"]
-        table = table[table["change"] != ZERO]
-        table["size"] = table["change"].map(abs)
-        table = table.reset_index().sort_values(["size", "category_id"], ascending=[False, True], kind="stable")
-        for row in table.head(MAX_CHANGES).itertuples():
-            change_ratio = ratio(row.change, row.month_before)
-            direction = "rose" if row.change > 0 else "fell"
-            out.append(Insight(
-                kind="category_change", currency=currency,
-                statement=(f"{row.name} {direction} by {money(abs(row.change), currency)} {currency} in "
-                           f"{month_key(last)}: {money(row.last_month, currency)} against "
-                           f"{money(row.month_before, currency)} in {month_key(before)} ({percent(change_ratio)})."),
-                rule=(f"spending per category, {month_key(last)} against {month_key(before)}; "
-                      f"the {MAX_CHANGES} largest absolute changes"),
-                numbers={"category_id": row.category_id or None, "category_name": row.name,
-                         "month": month_key(last), "previous_month": month_key(before),
-                         "amount": str(money(row.last_month, currency)),
-                         "previous_amount": str(money(row.month_before, currency)),
-                         "change": str(money(row.change, currency)),
-                         "change_ratio": None if change_ratio is None else str(change_ratio)}))
+    if months.empty:
+        return out
+    keys = ["currency", "category_id"]
+    table = months.pivot(index=keys, columns="window", values="amount").reindex(
+        columns=["last_month", "month_before"]).astype(object)
+    table = table.where(table.notna(), ZERO)
+    # "last_month" sorts before "month_before": the later month's name wins.
+    table["name"] = months.sort_values("window", kind="stable").drop_duplicates(keys).set_index(keys)["category_name"]
+    table["change"] = table["last_month"] - table["month_before"]
+    table = table[table["change"] != ZERO]
+    table["size"] = table["change"].map(abs)
+    table = table.reset_index().sort_values(["currency", "size", "category_id"], ascending=[True, False, True],
+                                            kind="stable")
+    for row in table.groupby("currency", sort=False).head(MAX_CHANGES).itertuples():
+        currency, change_ratio = row.currency, ratio(row.change, row.month_before)
+        direction = "rose" if row.change > 0 else "fell"
+        out.append(Insight(
+            kind="category_change", currency=currency,
+            statement=(f"{row.name} {direction} by {money(abs(row.change), currency)} {currency} in "
+                       f"{month_key(last)}: {money(row.last_month, currency)} against "
+                       f"{money(row.month_before, currency)} in {month_key(before)} ({percent(change_ratio)})."),
+            rule=(f"spending per category, {month_key(last)} against {month_key(before)}; "
+                  f"the {MAX_CHANGES} largest absolute changes"),
+            numbers={"category_id": row.category_id or None, "category_name": row.name,
+                     "month": month_key(last), "previous_month": month_key(before),
+                     "amount": str(money(row.last_month, currency)),
+                     "previous_amount": str(money(row.month_before, currency)),
+                     "change": str(money(row.change, currency)),
+                     "change_ratio": None if change_ratio is None else str(change_ratio)}))
     return out
 
 
@@ -168,10 +172,10 @@ def unusual_days(frame: pd.DataFrame, span: DateRange) -> list[Insight]:
 def month_end_projection(frame: pd.DataFrame, today: date, last: date) -> list[Insight]:
     out = []
     elapsed, length = today.day, days_in_month(today)
+    sums = frame.groupby(["currency", "window"])["amount"].sum()
     for currency in sorted(set(frame["currency"])):
-        rows = frame[frame["currency"] == currency]
-        so_far = sum(rows.loc[rows["window"] == "month_to_date", "amount"], ZERO)
-        last_total = sum(rows.loc[rows["window"] == "last_month", "amount"], ZERO)
+        so_far = sums.get((currency, "month_to_date"), ZERO)
+        last_total = sums.get((currency, "last_month"), ZERO)
         if not so_far and not last_total:
             continue
         projected = money(so_far * length / elapsed, currency)
