@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -25,16 +25,21 @@ OUTBOX = "outbox"
 SENT_RETENTION = timedelta(days=7)
 
 
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # lease_until of a record nobody has claimed
+
+
 async def create_outbox_indexes(db: AsyncDatabase) -> None:
+    # Only unsent records carry `pending`, so the relay's queries stay small however many sent records are kept.
     await db[OUTBOX].create_indexes([
-        IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("pending", ASCENDING), ("created_at", ASCENDING)], sparse=True),
+        IndexModel([("lease_token", ASCENDING)], sparse=True),
         IndexModel([("purge_after", ASCENDING)], expireAfterSeconds=0),
     ])
 
 
 def outbox_record(envelope: Envelope) -> dict:
     return {"_id": envelope.event_id, "routing_key": envelope.type, "envelope": envelope.model_dump(mode="json"),
-            "created_at": envelope.occurred_at, "sent_at": None, "lease_until": None, "attempts": 0}
+            "created_at": envelope.occurred_at, "sent_at": None, "pending": True, "lease_until": NEVER, "attempts": 0}
 
 
 class Tx:
@@ -107,20 +112,22 @@ class OutboxRelay:
             published += await self._publish_batch(batch)
 
     async def _claim_batch(self) -> list[dict]:
+        # Plain, index-friendly operations: a single-key filter, then claims by _id (cheap on every server).
         now = datetime.now(timezone.utc)
-        claimable = {"sent_at": None, "$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
-        candidates = await self.collection.find(claimable, projection={"_id": 1},
-                                                sort=[("created_at", ASCENDING)], limit=self.batch).to_list()
+        candidates = await self.collection.find(
+            {"pending": True, "lease_until": {"$lt": now}}, projection={"_id": 1, "lease_until": 1},
+            sort=[("pending", ASCENDING), ("created_at", ASCENDING)], limit=self.batch).to_list()
         if not candidates:
             return []
-        # A lease token marks what this relay claimed; another instance's claim makes the filter miss.
+        # A lease token marks what this relay claimed; a record another instance claimed first is left out.
         token = uuid.uuid4().hex
-        await self.collection.update_many(
-            {"_id": {"$in": [c["_id"] for c in candidates]}, **claimable},
-            {"$set": {"lease_until": now + timedelta(seconds=self.lease_seconds), "lease_token": token},
-             "$inc": {"attempts": 1}})
-        return await self.collection.find({"lease_token": token, "sent_at": None},
-                                          sort=[("created_at", ASCENDING)]).to_list()
+        lease = {"$set": {"lease_until": now + timedelta(seconds=self.lease_seconds), "lease_token": token},
+                 "$inc": {"attempts": 1}}
+        await self.collection.bulk_write(
+            [UpdateOne({"_id": c["_id"], "pending": True, "lease_until": c["lease_until"]}, lease)
+             for c in candidates], ordered=False)
+        claimed = await self.collection.find({"lease_token": token}).to_list()
+        return sorted(claimed, key=lambda r: r["created_at"])
 
     async def _publish_batch(self, batch: list[dict]) -> int:
         # Confirms are awaited together: one broker round trip for the batch, order of publishing kept.
@@ -131,15 +138,16 @@ class OutboxRelay:
         if self.after_publish is not None:
             for record in confirmed:
                 await self.after_publish(record)
-        if confirmed:
-            sent_at = datetime.now(timezone.utc)
-            await self.collection.update_many({"_id": {"$in": [r["_id"] for r in confirmed]}}, {"$set": {
-                "sent_at": sent_at, "lease_until": None, "purge_after": sent_at + SENT_RETENTION}})
-        failures = [result for result in results if isinstance(result, BaseException)]
-        if failures:  # release the unconfirmed ones so they go as soon as the broker is back
-            unconfirmed = [r["_id"] for r, result in zip(batch, results, strict=True)
-                           if isinstance(result, BaseException)]
-            await self.collection.update_many({"_id": {"$in": unconfirmed}, "sent_at": None},
-                                              {"$set": {"lease_until": None}})
-            raise failures[0]
-        return len(confirmed)
+        sent_at = datetime.now(timezone.utc)
+        sent = {"$set": {"sent_at": sent_at, "purge_after": sent_at + SENT_RETENTION},
+                "$unset": {"pending": "", "lease_token": ""}}
+        if len(confirmed) == len(batch):
+            await self.collection.update_many({"lease_token": batch[0]["lease_token"]}, sent)
+            return len(batch)
+        # Some failed: mark the confirmed ones, release the rest so they go as soon as the broker is back.
+        release = {"$set": {"lease_until": NEVER}, "$unset": {"lease_token": ""}}
+        confirmed_ids = {r["_id"] for r in confirmed}
+        await self.collection.bulk_write(
+            [UpdateOne({"_id": r["_id"]}, sent if r["_id"] in confirmed_ids else release) for r in batch],
+            ordered=False)
+        raise next(result for result in results if isinstance(result, BaseException))
