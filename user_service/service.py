@@ -10,7 +10,8 @@ from pymongo.errors import DuplicateKeyError
 from shared.errors import Conflict, Problem, field_problem
 from shared.events import UserDeleted, UserProfileUpdated, UserRegistered
 from shared.money import fits_currency
-from user_service.context import UserServiceParts
+from shared.outbox import Tx
+from user_service.context import UserServiceParts, in_transaction
 from user_service.models import PasswordResetToken, RefreshFamily, RefreshToken, User, utcnow
 from user_service.passwords import check_not_email
 from user_service.schemas import ProfileUpdate, RegisterRequest, UserPublic
@@ -33,12 +34,15 @@ async def register(*, parts: UserServiceParts, data: RegisterRequest) -> User:
     check_not_email(data.password, email, field="password")
     user = User(email=email, password_hash=await parts.hasher.hash(data.password), name=data.name,
                 default_currency=data.default_currency, timezone=data.timezone)
+
+    async def insert_and_announce(tx: Tx) -> None:
+        await user.insert(session=tx.session)
+        await tx.publish(UserRegistered(user_id=str(user.id), email=user.email, name=user.name,
+                                        default_currency=user.default_currency, timezone=user.timezone),
+                         user_id=str(user.id))
+
     try:
-        async with parts.runtime.transaction() as tx:
-            await user.insert(session=tx.session)
-            await tx.publish(UserRegistered(user_id=str(user.id), email=user.email, name=user.name,
-                                            default_currency=user.default_currency, timezone=user.timezone),
-                             user_id=str(user.id))
+        await in_transaction(parts, insert_and_announce)
     except DuplicateKeyError:
         raise Conflict("an account with this email already exists") from None
     return user
@@ -68,7 +72,8 @@ async def update_profile(*, parts: UserServiceParts, user_id: str, changes: Prof
     if values.get("monthly_income") is not None:
         values["monthly_income"] = Decimal128(values["monthly_income"])
     values["updated_at"] = utcnow()
-    async with parts.runtime.transaction() as tx:
+
+    async def update_and_announce(tx: Tx) -> User:
         updated = await User.find_one(User.id == user.id).update(
             {"$set": values}, session=tx.session, response_type=UpdateResponse.NEW_DOCUMENT)
         if updated is None:
@@ -76,7 +81,9 @@ async def update_profile(*, parts: UserServiceParts, user_id: str, changes: Prof
         await tx.publish(UserProfileUpdated(
             user_id=user_id, email=updated.email, name=updated.name, default_currency=updated.default_currency,
             timezone=updated.timezone, monthly_income=updated.monthly_income), user_id=user_id)
-    return updated
+        return updated
+
+    return await in_transaction(parts, update_and_announce)
 
 
 async def _verify_current_password(parts: UserServiceParts, user: User, password: str) -> None:
@@ -93,20 +100,25 @@ async def change_password(*, parts: UserServiceParts, user_id: str, current_pass
     check_not_email(new_password, user.email, field="new_password")
     new_hash = await parts.hasher.hash(new_password)
     now = utcnow()
-    async with parts.runtime.transaction() as tx:
+
+    async def set_password_and_sign_out(tx: Tx) -> None:
         await User.get_pymongo_collection().update_one(
             {"_id": user.id}, {"$set": {"password_hash": new_hash, "password_changed_at": now, "updated_at": now}},
             session=tx.session)
         await revoke_all_refresh_tokens(user_id, session=tx.session)
+
+    await in_transaction(parts, set_password_and_sign_out)
 
 
 async def delete_account(*, parts: UserServiceParts, user_id: str, current_password: str) -> None:
     """Erase the account and its credentials; user.deleted tells every service to erase the user's data."""
     user = await get_account(user_id=user_id)
     await _verify_current_password(parts, user, current_password)
-    async with parts.runtime.transaction() as tx:
+
+    async def erase_and_announce(tx: Tx) -> None:
         await User.get_pymongo_collection().delete_one({"_id": user.id}, session=tx.session)
-        await RefreshFamily.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
-        await RefreshToken.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
-        await PasswordResetToken.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
+        for credentials in (RefreshFamily, RefreshToken, PasswordResetToken):
+            await credentials.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
         await tx.publish(UserDeleted(user_id=user_id), user_id=user_id)
+
+    await in_transaction(parts, erase_and_announce)

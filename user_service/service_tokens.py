@@ -12,7 +12,8 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from shared.errors import Problem, field_problem
 from shared.events import PasswordResetRequested
-from user_service.context import UserServiceParts
+from shared.outbox import Tx
+from user_service.context import UserServiceParts, in_transaction
 from user_service.models import PasswordResetToken, RefreshFamily, RefreshToken, User, utcnow
 from user_service.passwords import check_not_email
 from user_service.schemas import TokenPair
@@ -147,7 +148,8 @@ async def request_password_reset(*, parts: UserServiceParts, email: str,
     raw = new_opaque_token()
     expires_at = now + (lifetime if lifetime is not None
                         else timedelta(seconds=parts.settings.password_reset_ttl_seconds))
-    async with parts.runtime.transaction() as tx:
+
+    async def store_and_announce(tx: Tx) -> None:
         # Only the newest reset email works: earlier tokens are spent.
         await PasswordResetToken.get_pymongo_collection().update_many(
             {"user_id": str(user.id), "used_at": None}, {"$set": {"used_at": now}}, session=tx.session)
@@ -155,6 +157,8 @@ async def request_password_reset(*, parts: UserServiceParts, email: str,
                                  expires_at=expires_at).insert(session=tx.session)
         await tx.publish(PasswordResetRequested(user_id=str(user.id), email=user.email, name=user.name,
                                                 reset_token=raw, expires_at=expires_at), user_id=str(user.id))
+
+    await in_transaction(parts, store_and_announce)
     return raw
 
 
@@ -174,7 +178,8 @@ async def reset_password(*, parts: UserServiceParts, token: str, new_password: s
         raise invalid_reset_token()
     check_not_email(new_password, user.email, field="new_password")
     new_hash = await parts.hasher.hash(new_password)
-    async with parts.runtime.transaction() as tx:
+
+    async def spend_and_set_password(tx: Tx) -> None:
         claimed = await PasswordResetToken.get_pymongo_collection().update_one(
             {"_id": record.id, "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now}},
             session=tx.session)
@@ -184,3 +189,5 @@ async def reset_password(*, parts: UserServiceParts, token: str, new_password: s
             {"_id": user.id}, {"$set": {"password_hash": new_hash, "password_changed_at": now, "updated_at": now}},
             session=tx.session)
         await revoke_all_refresh_tokens(str(user.id), session=tx.session)
+
+    await in_transaction(parts, spend_and_set_password)

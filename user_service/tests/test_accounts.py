@@ -1,5 +1,7 @@
 """Registration, sign-in, the profile, password change and account deletion, over real HTTP."""
 
+import asyncio
+
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
@@ -31,9 +33,12 @@ async def test_the_docs_oauth2_password_form_signs_in_at_the_same_path(api):
     assert (await api.get("/api/users/me", headers={"Authorization": f"Bearer {token}"})).status_code == 200
 
 
-async def test_an_email_is_registered_once_whatever_its_case(api):
-    await register(api, "bob@example.com")
-    again = await api.post("/api/auth/register", json={"email": "BOB@EXAMPLE.COM", "password": PASSWORD})
+async def test_an_email_is_registered_once_whatever_its_case_even_at_the_same_moment(api):
+    first, second = await asyncio.gather(
+        api.post("/api/auth/register", json={"email": "bob@example.com", "password": PASSWORD}),
+        api.post("/api/auth/register", json={"email": "BOB@EXAMPLE.COM", "password": PASSWORD}))
+    assert sorted([first.status_code, second.status_code]) == [201, 409]
+    again = await api.post("/api/auth/register", json={"email": " Bob@Example.com", "password": PASSWORD})
     assert again.status_code == 409
     assert again.headers["content-type"] == "application/problem+json"
 
