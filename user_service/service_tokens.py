@@ -20,6 +20,7 @@ from user_service.schemas import TokenPair
 
 log = logging.getLogger("user_service.tokens")
 
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
