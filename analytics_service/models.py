@@ -60,9 +60,11 @@ class TransactionRecord(Document):
     class Settings:
         name = "transactions"
         indexes = [
-            # /top: the largest expenses of a user in one currency, straight off the index.
+            # /top: the largest expenses of a user in one currency, in the order /top sorts them, so the
+            # index yields them sorted and the scan stops at the limit.
             IndexModel([("user_id", ASCENDING), ("deleted", ASCENDING), ("type", ASCENDING),
-                        ("currency", ASCENDING), ("amount", DESCENDING), ("occurred_date", DESCENDING)]),
+                        ("currency", ASCENDING), ("amount", DESCENDING), ("occurred_date", DESCENDING),
+                        ("transaction_id", ASCENDING)]),
             IndexModel([("user_id", ASCENDING), ("occurred_date", ASCENDING)]),
         ]
 

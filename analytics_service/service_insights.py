@@ -107,21 +107,21 @@ def category_changes(frame: pd.DataFrame, last: date, before: date) -> list[Insi
 
 def daily_frame(daily: dict[str, dict[date, Any]], span: DateRange) -> pd.DataFrame:
     """Spending per day (rows, every day of the span) and currency (columns); days without any are 0."""
-    index = pd.DatetimeIndex(pd.date_range(span.start, span.end, freq="D"))
-    columns = {currency: pd.Series({pd.Timestamp(day): totals.expense for day, totals in days.items()
-                                    if totals.expense}, dtype=object)
-               for currency, days in sorted(daily.items())}
-    frame = pd.DataFrame({currency: series.reindex(index) for currency, series in columns.items()}, index=index)
-    return frame.astype(object).where(frame.notna(), ZERO)
+    columns: dict[str, list[Decimal]] = {}
+    for currency, days in sorted(daily.items()):
+        column = columns[currency] = [ZERO] * span.days
+        for day, totals in days.items():
+            column[(day - span.start).days] = totals.expense
+    return pd.DataFrame(columns, index=pd.date_range(span.start, span.end, freq="D"), dtype=object)
 
 
 def weekend_against_weekday(frame: pd.DataFrame, span: DateRange) -> list[Insight]:
     out = []
     weekend_mask = frame.index.day_of_week.isin(sorted(WEEKEND))
     weekend_days, weekday_days = int(weekend_mask.sum()), int((~weekend_mask).sum())
+    weekend_totals, weekday_totals = frame[weekend_mask].sum(), frame[~weekend_mask].sum()
     for currency in frame.columns:
-        weekend_total = sum(frame.loc[weekend_mask, currency], ZERO)
-        weekday_total = sum(frame.loc[~weekend_mask, currency], ZERO)
+        weekend_total, weekday_total = Decimal(weekend_totals[currency]), Decimal(weekday_totals[currency])
         if not weekend_total and not weekday_total:
             continue
         # A 90-day window always holds both kinds of day, so neither average is None.
@@ -143,21 +143,23 @@ def weekend_against_weekday(frame: pd.DataFrame, span: DateRange) -> list[Insigh
 
 
 def unusual_days(frame: pd.DataFrame, span: DateRange) -> list[Insight]:
-    out = []
+    """Every currency at once: days without spending are left out (NaN), the rest scored."""
+    out: list[Insight] = []
+    if frame.empty:
+        return out
+    spent = frame.astype(float).where(frame != ZERO)
+    median = spent.median()
+    mad = (spent - median).abs().median()
+    scores = Z_SCALE * (spent - median) / mad
+    enough = spent.count()
     for currency in frame.columns:
-        spent = frame[currency][frame[currency] != ZERO]
-        if len(spent) < MIN_SPENDING_DAYS:
+        if enough[currency] < MIN_SPENDING_DAYS or not mad[currency] > 0:
             continue
-        values = spent.astype(float)
-        median = values.median()
-        mad = (values - median).abs().median()
-        if mad == 0:
-            continue
-        scores = Z_SCALE * (values - median) / mad
-        flagged = scores[scores > Z_THRESHOLD].sort_values(ascending=False, kind="stable").head(MAX_UNUSUAL_DAYS)
-        typical = money(statistics.median(spent.tolist()), currency)
+        column = scores[currency]
+        flagged = column[column > Z_THRESHOLD].sort_values(ascending=False, kind="stable").head(MAX_UNUSUAL_DAYS)
+        typical = money(statistics.median([v for v in frame[currency] if v]), currency)
         for moment, score in flagged.items():
-            amount = money(spent[moment], currency)
+            amount = money(frame.at[moment, currency], currency)
             out.append(Insight(
                 kind="unusual_day", currency=currency,
                 statement=(f"Unusual spending on {moment.date()}: {amount} {currency}, against "

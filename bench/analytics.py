@@ -185,6 +185,8 @@ async def measure(url: str, token: str, settings: Settings, today: date, seconds
         ("insights", "insights", {}, lambda: naive_insights(settings, *insight_window)),
         ("categories, 3 years (+ previous 3)", "categories", three_years, None),
         ("patterns, last 365 days", "patterns", {}, None),
+        ("top 10, 3 years", "top", three_years, None),
+        ("top 10, this month (default)", "top", {}, None),
     ]
     rows = []
     async with httpx.AsyncClient(base_url=url, timeout=30, headers={"Authorization": f"Bearer {token}"}) as client:
