@@ -2,15 +2,17 @@
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import TypeVar
 
 from beanie import Document, init_beanie
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
+from pymongo.errors import OperationFailure, PyMongoError
 
 from shared.settings import ServiceSettings
 
@@ -68,10 +70,43 @@ class Database:
         async with self.client.start_session() as session, await session.start_transaction():
             yield session
 
-    async def run_transaction(self, body: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run body in a transaction, retried on transient errors (write conflicts) by the driver."""
-        async with self.client.start_session() as session:
-            return await session.with_transaction(body)
+    async def run_transaction(self, body: Callable[[AsyncClientSession], Awaitable[T]],
+                              *, retry_seconds: float = 10.0) -> T:
+        """Run body in a transaction; on a write conflict run it again (with jittered back-off) until
+        retry_seconds have passed. Unlike the driver's with_transaction, a network error is not retried for
+        two minutes: a down database surfaces at once (the app answers 503)."""
+        deadline = time.monotonic() + retry_seconds
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self.client.start_session() as session:
+                try:
+                    await session.start_transaction()
+                    result = await body(session)
+                    await self._commit(session)
+                    return result
+                except OperationFailure as exc:
+                    if session.in_transaction:
+                        with suppress(PyMongoError):
+                            await session.abort_transaction()
+                    if not exc.has_error_label("TransientTransactionError") or time.monotonic() > deadline:
+                        raise
+                except BaseException:
+                    if session.in_transaction:
+                        with suppress(PyMongoError):
+                            await session.abort_transaction()
+                    raise
+            await asyncio.sleep(random.uniform(0, min(0.005 * 2**attempt, 0.25)))  # let the winner commit
+
+    @staticmethod
+    async def _commit(session: AsyncClientSession) -> None:
+        for attempt in range(3):
+            try:
+                await session.commit_transaction()
+                return
+            except PyMongoError as exc:
+                if not exc.has_error_label("UnknownTransactionCommitResult") or attempt == 2:
+                    raise
 
     async def close(self) -> None:
         await self.client.close()

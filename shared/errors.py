@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, OperationFailure, ServerSelectionTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("shared.errors")
@@ -102,6 +102,19 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
         return problem_response(exc.status_code, detail, instance=request.url.path,
                                 headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DuplicateKeyError)
+    async def _duplicate(request: Request, exc: DuplicateKeyError) -> JSONResponse:
+        # A unique index held against a concurrent or repeated write the service did not anticipate.
+        return problem_response(409, "that already exists", instance=request.url.path)
+
+    @app.exception_handler(OperationFailure)
+    async def _operation_failure(request: Request, exc: OperationFailure) -> JSONResponse:
+        if exc.has_error_label("TransientTransactionError"):
+            return problem_response(409, "a concurrent change conflicted with this one; try again",
+                                    instance=request.url.path, headers={"Retry-After": "1"})
+        log.error("database operation failed on %s: %s", request.url.path, exc.code)
+        return problem_response(500, "an unexpected error occurred", instance=request.url.path)
 
     @app.exception_handler(ServerSelectionTimeoutError)
     @app.exception_handler(ConnectionFailure)

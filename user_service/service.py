@@ -11,7 +11,7 @@ from shared.errors import Conflict, Problem, field_problem
 from shared.events import UserDeleted, UserProfileUpdated, UserRegistered
 from shared.money import fits_currency
 from shared.outbox import Tx
-from user_service.context import UserServiceParts, in_transaction
+from user_service.context import UserServiceParts
 from user_service.models import PasswordResetToken, RefreshFamily, RefreshToken, User, utcnow
 from user_service.passwords import check_not_email
 from user_service.schemas import ProfileUpdate, RegisterRequest, UserPublic
@@ -42,7 +42,7 @@ async def register(*, parts: UserServiceParts, data: RegisterRequest) -> User:
                          user_id=str(user.id))
 
     try:
-        await in_transaction(parts, insert_and_announce)
+        await parts.runtime.atomic(insert_and_announce)
     except DuplicateKeyError:
         raise Conflict("an account with this email already exists") from None
     return user
@@ -83,7 +83,7 @@ async def update_profile(*, parts: UserServiceParts, user_id: str, changes: Prof
             timezone=updated.timezone, monthly_income=updated.monthly_income), user_id=user_id)
         return updated
 
-    return await in_transaction(parts, update_and_announce)
+    return await parts.runtime.atomic(update_and_announce)
 
 
 async def _verify_current_password(parts: UserServiceParts, user: User, password: str) -> None:
@@ -107,7 +107,7 @@ async def change_password(*, parts: UserServiceParts, user_id: str, current_pass
             session=tx.session)
         await revoke_all_refresh_tokens(user_id, session=tx.session)
 
-    await in_transaction(parts, set_password_and_sign_out)
+    await parts.runtime.atomic(set_password_and_sign_out)
 
 
 async def delete_account(*, parts: UserServiceParts, user_id: str, current_password: str) -> None:
@@ -121,4 +121,4 @@ async def delete_account(*, parts: UserServiceParts, user_id: str, current_passw
             await credentials.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
         await tx.publish(UserDeleted(user_id=user_id), user_id=user_id)
 
-    await in_transaction(parts, erase_and_announce)
+    await parts.runtime.atomic(erase_and_announce)

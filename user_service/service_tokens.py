@@ -13,7 +13,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from shared.errors import Problem, field_problem
 from shared.events import PasswordResetRequested
 from shared.outbox import Tx
-from user_service.context import UserServiceParts, in_transaction
+from user_service.context import UserServiceParts
 from user_service.models import PasswordResetToken, RefreshFamily, RefreshToken, User, utcnow
 from user_service.passwords import check_not_email
 from user_service.schemas import TokenPair
@@ -159,7 +159,7 @@ async def request_password_reset(*, parts: UserServiceParts, email: str,
         await tx.publish(PasswordResetRequested(user_id=str(user.id), email=user.email, name=user.name,
                                                 reset_token=raw, expires_at=expires_at), user_id=str(user.id))
 
-    await in_transaction(parts, store_and_announce)
+    await parts.runtime.atomic(store_and_announce)
     return raw
 
 
@@ -191,4 +191,4 @@ async def reset_password(*, parts: UserServiceParts, token: str, new_password: s
             session=tx.session)
         await revoke_all_refresh_tokens(str(user.id), session=tx.session)
 
-    await in_transaction(parts, spend_and_set_password)
+    await parts.runtime.atomic(spend_and_set_password)
