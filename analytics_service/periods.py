@@ -24,6 +24,14 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def is_known_zone(name: str | None) -> bool:
+    try:
+        ZoneInfo(name or "")
+        return True
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+
+
 def today_in(timezone_name: str | None, now: datetime | None = None) -> date:
     now = now or datetime.now(timezone.utc)
     return now.astimezone(zone(timezone_name)).date()

@@ -13,7 +13,7 @@ from pymongo import DeleteMany, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from analytics_service.models import Profile, Rollup, TransactionRecord
-from analytics_service.periods import month_start
+from analytics_service.periods import is_known_zone, month_start
 from analytics_service.rollups import (
     CategoryTotals,
     Contribution,
@@ -135,7 +135,7 @@ async def note_profile(*, session: AsyncClientSession, user_id: str, timezone_na
                        default_currency: str | None = None, current: dict[str, Any] | None = None) -> None:
     """Keep the newest timezone we heard of (profile events and transaction snapshots both carry it)."""
     current = current or await profile_of(user_id, session)
-    if current["erased"] or current["timezone_at_us"] >= at_us:
+    if current["erased"] or current["timezone_at_us"] >= at_us or not is_known_zone(timezone_name):
         return
     if current["timezone"] == timezone_name and default_currency in (None, current.get("default_currency")):
         return  # nothing new: skip the write, so concurrent events do not conflict on the profile

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
+from pymongo import DeleteMany, ReplaceOne
 
 from analytics_service.models import Rollup, TransactionRecord
 from analytics_service.rollups import RollupSet
@@ -137,6 +138,18 @@ def merge(user_id: str, fetched: dict[str, Fetched], current: dict[str, dict[str
 
 
 async def rebuild(*, runtime: Runtime, settings: Settings, user_id: str, token: str) -> RebuildResult:
+    # One rebuild per user at a time (per instance): a second one would only redo the same work.
+    running: set[str] = runtime.extras.setdefault("rebuilds_running", set())
+    if user_id in running:
+        raise Problem(409, "a rebuild of your analytics is already running", headers={"Retry-After": "5"})
+    running.add(user_id)
+    try:
+        return await _rebuild(runtime=runtime, settings=settings, user_id=user_id, token=token)
+    finally:
+        running.discard(user_id)
+
+
+async def _rebuild(*, runtime: Runtime, settings: Settings, user_id: str, token: str) -> RebuildResult:
     profile = await profile_of(user_id)
     if profile["erased"]:
         raise Problem(409, "this account has been deleted")
@@ -151,11 +164,18 @@ async def rebuild(*, runtime: Runtime, settings: Settings, user_id: str, token: 
         current = {doc["transaction_id"]: doc
                    async for doc in records_collection.find({"user_id": user_id}, session=tx.session)}
         records, rollups = merge(user_id, fetched, current, started_us)
-        for model in (Rollup, TransactionRecord):
-            await model.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
-        if records:
-            await records_collection.insert_many(records, ordered=False, session=tx.session)
+        # Rollups are few (a day or a month each): replaced wholesale. Records only where they differ, so
+        # the usual rebuild of a mostly right model stays a small transaction.
+        await Rollup.get_pymongo_collection().delete_many({"user_id": user_id}, session=tx.session)
         await save_rollups(rollups, tx.session, fresh=True)
+        kept = {record["_id"] for record in records}
+        operations: list[Any] = [ReplaceOne({"_id": record["_id"]}, record, upsert=True) for record in records
+                                 if current.get(record["transaction_id"]) != record]
+        gone = [doc["_id"] for doc in current.values() if doc["_id"] not in kept]
+        if gone:
+            operations.append(DeleteMany({"_id": {"$in": gone}}))
+        if operations:
+            await records_collection.bulk_write(operations, ordered=False, session=tx.session)
         return RebuildResult(transactions=sum(1 for r in records if not r["deleted"]),
                              days=sum(1 for d in rollups.days.values() if not d.is_empty()),
                              months=sum(1 for m in rollups.months.values() if not m.is_empty()),

@@ -5,6 +5,7 @@ expense_service is played by a small HTTP stub serving the list API's shape
 so what the rebuild forwards and how it pages is visible.
 """
 
+import asyncio
 import random
 import time
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ class ExpenseListStub:
         self.items: dict[str, list[dict]] = {}  # by Authorization header
         self.requests: list[tuple[str, int, int]] = []
         self.status = 200
+        self.hold: asyncio.Event | None = None  # when set, answers wait for it
         self.url = ""
         self.runner: web.AppRunner | None = None
 
@@ -52,6 +54,8 @@ class ExpenseListStub:
         auth = request.headers.get("Authorization", "")
         limit, offset = int(request.query["limit"]), int(request.query["offset"])
         self.requests.append((auth, offset, limit))
+        if self.hold is not None:
+            await self.hold.wait()
         if self.status != 200:
             return web.Response(status=self.status, text="broken")
         if auth not in self.items:
@@ -142,6 +146,15 @@ async def test_rebuild_with_expense_service_broken_or_down_is_a_fast_problem(sta
     assert response.status_code == 503 and response.headers["content-type"] == "application/problem+json"
     listing.status = 200  # the stub does not know this caller's token: expense_service refuses it
     assert (await api.post("/api/analytics/rebuild")).status_code == 502
+
+    # While one rebuild waits on expense_service, a second one for the same user is refused.
+    listing.hold = asyncio.Event()
+    first = asyncio.ensure_future(api.post("/api/analytics/rebuild"))
+    await wait_until(lambda: len(listing.requests) == 3, message="the first rebuild to reach expense_service")
+    second = await api.post("/api/analytics/rebuild")
+    assert second.status_code == 409 and second.headers["content-type"] == "application/problem+json"
+    listing.hold.set()
+    assert (await first).status_code == 502
 
     await listing.stop()
     started = time.monotonic()
