@@ -17,12 +17,13 @@ Money = Annotated[DecimalAnnotation, Field()]
 class Rollup(Document):
     """One user's totals over one period, as parallel arrays (see rollups.py):
     kind "day" / "month": per (currencies[i], types[i], category_ids[i]) amounts[i] and counts[i];
-    kind "series": per (currencies[k], types[k]) a month of daily amounts[k][d] and counts[k][d]."""
+    kind "series": per (currencies[k], types[k]) a month of daily amounts[k][d] and counts[k][d];
+    kind "weeks": the same over an ISO year's weeks, amounts[k][w] for week w+1."""
 
     id: str  # "<user_id>|<kind>|<period>"
     user_id: str
-    kind: Literal["day", "month", "series"]
-    period: str  # YYYY-MM-DD for a day (the user's calendar day), YYYY-MM for a month: sorts as dates do
+    kind: Literal["day", "month", "series", "weeks"]
+    period: str  # YYYY-MM-DD for a day (the user's calendar day), YYYY-MM for a month, YYYY for an ISO year
     currencies: list[str] = []
     types: list[str] = []
     category_ids: list[str | None] = []

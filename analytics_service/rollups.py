@@ -7,7 +7,8 @@ Three kinds of rollup per user, all exact Decimals (Decimal128 in MongoDB), in o
 change reads and writes all it touches in one round trip each:
 - "day": totals per (currency, type, category), for the loose days at the edges of a range;
 - "month": the same per (currency, type, category), so a range costs its months, not its days;
-- "series": a month's daily totals per (currency, type) without categories, for trends, patterns, insights.
+- "series": a month's daily totals per (currency, type) without categories, for trends, patterns, insights;
+- "weeks": an ISO year's weekly totals per (currency, type), so weekly trends read a few documents a year.
 Rows are stored as parallel arrays rather than nested sub-documents: measured on SecantusDB, every nested
 container and every Decimal128 costs server time on each read, and reads dominate.
 """
@@ -69,6 +70,10 @@ def series_id(user_id: str, first: date) -> str:
     return f"{user_id}|series|{month_key(first)}"
 
 
+def weeks_id(user_id: str, iso_year: int) -> str:
+    return f"{user_id}|weeks|{iso_year:04d}"
+
+
 class CategoryTotals:
     """Amount and count per (currency, type, category) over one day or one month."""
 
@@ -127,26 +132,25 @@ class CategoryTotals:
         return totals
 
 
-class DailySeries:
-    """Per-day amount and count per (currency, type) over one month; index 0 is the 1st."""
+class Series:
+    """Amount and count per (currency, type) at each of `length` positions, without categories."""
 
-    def __init__(self, first: date) -> None:
-        self.first = first
-        self.length = days_in_month(first)
+    def __init__(self, length: int) -> None:
+        self.length = length
         self.amounts: dict[SeriesKey, list[Decimal]] = {}
         self.counts: dict[SeriesKey, list[int]] = {}
 
-    def _lists(self, key: SeriesKey) -> tuple[list[Decimal], list[int]]:
+    def position(self, day: date) -> int:
+        raise NotImplementedError
+
+    def add(self, item: Contribution, sign: int) -> None:
+        key = (item.currency, item.type)
         if key not in self.amounts:
             self.amounts[key] = [ZERO] * self.length
             self.counts[key] = [0] * self.length
-        return self.amounts[key], self.counts[key]
-
-    def add(self, item: Contribution, sign: int) -> None:
-        amounts, counts = self._lists((item.currency, item.type))
-        index = item.occurred_date.day - 1
-        amounts[index] += sign * item.amount
-        counts[index] += sign
+        index = self.position(item.occurred_date)
+        self.amounts[key][index] += sign * item.amount
+        self.counts[key][index] += sign
 
     def live_keys(self) -> list[SeriesKey]:
         return sorted(key for key, counts in self.counts.items() if any(counts))
@@ -163,14 +167,45 @@ class DailySeries:
             "counts": [list(self.counts[key]) for key in keys],
         }
 
-    @classmethod
-    def from_doc(cls, first: date, doc: Mapping[str, Any] | None) -> "DailySeries":
-        series = cls(first)
+    def load(self, doc: Mapping[str, Any] | None) -> None:
         if doc:
             for currency, type_, amounts, counts in zip(doc["currencies"], doc["types"], doc["amounts"],
                                                         doc["counts"], strict=True):
-                series.amounts[(currency, type_)] = [to_decimal(value) for value in amounts]
-                series.counts[(currency, type_)] = list(counts)
+                self.amounts[(currency, type_)] = [to_decimal(value) for value in amounts]
+                self.counts[(currency, type_)] = list(counts)
+
+
+class DailySeries(Series):
+    """One month, day by day: position 0 is the 1st."""
+
+    def __init__(self, first: date) -> None:
+        super().__init__(days_in_month(first))
+        self.first = first
+
+    def position(self, day: date) -> int:
+        return day.day - 1
+
+    @classmethod
+    def from_doc(cls, first: date, doc: Mapping[str, Any] | None) -> "DailySeries":
+        series = cls(first)
+        series.load(doc)
+        return series
+
+
+class WeeklySeries(Series):
+    """One ISO year, week by week (Monday to Sunday): position 0 is week 1; a year has 52 or 53."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(53)
+        self.year = year
+
+    def position(self, day: date) -> int:
+        return day.isocalendar().week - 1
+
+    @classmethod
+    def from_doc(cls, year: int, doc: Mapping[str, Any] | None) -> "WeeklySeries":
+        series = cls(year)
+        series.load(doc)
         return series
 
 
@@ -182,16 +217,21 @@ class RollupSet:
         self.days: dict[date, CategoryTotals] = {}
         self.months: dict[date, CategoryTotals] = {}
         self.series: dict[date, DailySeries] = {}
+        self.weeks: dict[int, WeeklySeries] = {}
         self.changed_days: set[date] = set()
         self.changed_months: set[date] = set()
+        self.changed_years: set[int] = set()
 
     def _add(self, item: Contribution, sign: int) -> None:
         day, first = item.occurred_date, month_start(item.occurred_date)
         self.days.setdefault(day, CategoryTotals()).add(item, sign)
         self.months.setdefault(first, CategoryTotals()).add(item, sign)
         self.series.setdefault(first, DailySeries(first)).add(item, sign)
+        year = day.isocalendar().year
+        self.weeks.setdefault(year, WeeklySeries(year)).add(item, sign)
         self.changed_days.add(day)
         self.changed_months.add(first)
+        self.changed_years.add(year)
 
     def apply(self, old: Contribution | None, new: Contribution | None) -> None:
         """Replace what a transaction contributed (old, as last applied) by what it contributes now."""
@@ -222,4 +262,8 @@ class RollupSet:
                  {} if empty else totals.to_fields())
             emit(series_id(self.user_id, first), "series", month_key(first), empty,
                  {} if empty else series.to_fields())
+        for year in sorted(self.changed_years):
+            weeks = self.weeks[year]
+            emit(weeks_id(self.user_id, year), "weeks", f"{year:04d}", weeks.is_empty(),
+                 {} if weeks.is_empty() else weeks.to_fields())
         return write, delete

@@ -19,10 +19,12 @@ from analytics_service.rollups import (
     Contribution,
     DailySeries,
     RollupSet,
+    WeeklySeries,
     day_id,
     month_id,
     series_id,
     to_decimal,
+    weeks_id,
 )
 from shared.events import TransactionSnapshot
 
@@ -77,8 +79,9 @@ async def load_rollups(user_id: str, days: Iterable[date], months: Iterable[date
     """The stored rollups of these days and months, in one read (absent ones start empty)."""
     rollups = RollupSet(user_id)
     days, months = sorted(set(days)), sorted(set(months))
+    years = sorted({d.isocalendar().year for d in days})
     ids = ([day_id(user_id, d) for d in days] + [month_id(user_id, m) for m in months]
-           + [series_id(user_id, m) for m in months])
+           + [series_id(user_id, m) for m in months] + [weeks_id(user_id, y) for y in years])
     found = {doc["_id"]: doc async for doc in Rollup.get_pymongo_collection().find({"_id": {"$in": ids}},
                                                                                   session=session)}
     for day in days:
@@ -86,6 +89,8 @@ async def load_rollups(user_id: str, days: Iterable[date], months: Iterable[date
     for first in months:
         rollups.months[first] = CategoryTotals.from_doc(found.get(month_id(user_id, first)))
         rollups.series[first] = DailySeries.from_doc(first, found.get(series_id(user_id, first)))
+    for year in years:
+        rollups.weeks[year] = WeeklySeries.from_doc(year, found.get(weeks_id(user_id, year)))
     return rollups
 
 

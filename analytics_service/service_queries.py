@@ -12,8 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from analytics_service.models import Rollup
-from analytics_service.periods import DateRange, add_years, cover, parse_month_key, today_in
-from analytics_service.rollups import ZERO, CategoryTotals, day_id, month_id, series_id, to_decimal
+from analytics_service.periods import DateRange, add_years, cover, parse_month_key, periods, today_in
+from analytics_service.rollups import ZERO, CategoryTotals, day_id, month_id, series_id, to_decimal, weeks_id
 from analytics_service.service import profile_of
 from shared.errors import field_problem
 from shared.money import CURRENCY_DIGITS, round_money
@@ -167,6 +167,37 @@ def daily_totals(docs: Docs, user_id: str, span: DateRange) -> PeriodTotals:
 
 async def load_daily_totals(user_id: str, span: DateRange) -> PeriodTotals:
     return daily_totals(await fetch(series_of(user_id, span)), user_id, span)
+
+
+async def load_weekly_totals(user_id: str, span: DateRange) -> PeriodTotals:
+    """Per currency, totals of every ISO week of the span, keyed by its Monday and clipped to the span:
+    whole weeks from the weekly series, the clipped weeks at the edges from the daily series."""
+    buckets = [DateRange(bucket.start, bucket.end) for bucket in periods(span, "week")]
+    whole = {bucket.start for bucket in buckets if bucket.days == 7}
+    edges = [bucket for bucket in buckets if bucket.days < 7]
+    years = sorted({monday.isocalendar().year for monday in whole})
+    docs = await fetch([weeks_id(user_id, year) for year in years]
+                       + [doc_id for edge in edges for doc_id in series_of(user_id, edge)])
+    out: PeriodTotals = defaultdict(dict)
+    for year in years:
+        doc = docs.get(weeks_id(user_id, year))
+        if doc is None:
+            continue
+        first_monday = date.fromisocalendar(year, 1, 1)
+        for currency, type_, amounts, counts in zip(doc["currencies"], doc["types"], doc["amounts"], doc["counts"],
+                                                    strict=True):
+            for index, count in enumerate(counts):
+                monday = first_monday + timedelta(weeks=index)
+                if count and monday in whole:
+                    out[currency].setdefault(monday, DayTotals()).add(type_, to_decimal(amounts[index]), count)
+    for edge in edges:
+        for currency, days in daily_totals(docs, user_id, edge).items():
+            week = out[currency].setdefault(edge.start - timedelta(days=edge.start.weekday()), DayTotals())
+            for totals in days.values():
+                week.income += totals.income
+                week.expense += totals.expense
+                week.count += totals.count
+    return out
 
 
 @dataclass

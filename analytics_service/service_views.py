@@ -43,6 +43,7 @@ from analytics_service.service_queries import (
     load_category_totals,
     load_daily_totals,
     load_monthly_totals,
+    load_weekly_totals,
     money,
     per_day,
     ratio,
@@ -89,9 +90,9 @@ async def trends(*, user_id: str, granularity: Granularity, start: date | None, 
     span = checked_range(start, end, default_trend_range(context.today))
     buckets = periods(span, granularity)
     index_of = {period_start(bucket.start, granularity): i for i, bucket in enumerate(buckets)}
-    # Months add up from month rollups (cheap); days and weeks need the daily series.
-    by_period = (await load_monthly_totals(user_id, span) if granularity == "month"
-                 else await load_daily_totals(user_id, span))
+    # Each granularity reads its own rollups: months, ISO weeks, or the daily series.
+    loaders = {"month": load_monthly_totals, "week": load_weekly_totals, "day": load_daily_totals}
+    by_period = await loaders[granularity](user_id, span)
     series = []
     for currency, days in sorted(by_period.items()):
         sums = [DayTotals() for _ in buckets]

@@ -61,4 +61,15 @@ def test_taking_back_what_was_added_leaves_no_rollup_behind():
     rollups.apply(rent, None)
     rollups.apply(moved, None)
     writes, deletes = rollups.documents()
-    assert writes == [] and len(deletes) == 3 + 2 * 2  # three days; two months, each a total and a series
+    # Three days; two months, each a total and a daily series; one ISO year of weeks.
+    assert writes == [] and len(deletes) == 3 + 2 * 2 + 1
+
+
+def test_weeks_roll_up_by_iso_year_including_week_53():
+    rollups = RollupSet("u1")
+    for day in (date(2026, 12, 31), date(2027, 1, 3), date(2027, 1, 4)):  # W53 of 2026 twice, then 2027-W01
+        rollups.apply(None, Contribution("EUR", "expense", None, "", day, Decimal("1.50")))
+    writes, _ = rollups.documents()
+    weeks = {doc["period"]: doc for doc in writes if doc["kind"] == "weeks"}
+    assert weeks["2026"]["counts"][0][52] == 2 and str(weeks["2026"]["amounts"][0][52]) == "3.00"
+    assert weeks["2027"]["counts"][0][0] == 1 and sum(weeks["2027"]["counts"][0]) == 1

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from analytics_service.tests.conftest import processed_count, snapshot
+from analytics_service.tests.oracle import Oracle
 from shared.events import (
     Envelope,
     Event,
@@ -133,3 +134,19 @@ async def test_today_and_this_month_are_judged_in_the_users_timezone(analytics, 
     await caught_up(stack, 4)
     other = stack.client("analytics_service", headers=stack.auth("u2"))
     assert (await other.get("/api/analytics/insights")).json()["timezone"] == "Asia/Kolkata"
+
+
+async def test_weekly_trends_across_an_iso_year_with_53_weeks_equal_brute_force(analytics, producer):
+    stack = analytics
+    days = [date(2026, 12, 27), date(2026, 12, 28), date(2026, 12, 31), date(2027, 1, 3), date(2027, 1, 4),
+            date(2027, 1, 10), date(2027, 1, 13)]
+    live = [snapshot("u1", amount=f"{n + 1}.25", occurred_date=day, type="income" if n == 3 else "expense")
+            for n, day in enumerate(days)]
+    for item in live:
+        await producer.publish(ExpenseCreated(expense=item), "u1")
+    await caught_up(stack, len(live))
+    api = stack.client("analytics_service", headers=stack.auth("u1"))
+    for start, end in ((date(2026, 12, 23), date(2027, 1, 12)), (date(2026, 12, 28), date(2027, 1, 10))):
+        response = await api.get("/api/analytics/trends", params={"granularity": "week", "from": start.isoformat(),
+                                                                  "to": end.isoformat()})
+        assert response.json() == Oracle(live, date.today(), "UTC").trends("week", start, end)
