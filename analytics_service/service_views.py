@@ -102,7 +102,7 @@ async def trends(*, user_id: str, granularity: Granularity, start: date | None, 
             bucket.expense += totals.expense
             bucket.count += totals.count
         series.append(TrendSeries(currency=currency, points=[
-            TrendPoint(period=bucket.label, start_date=bucket.start, end_date=bucket.end,
+            TrendPoint.model_construct(period=bucket.label, start_date=bucket.start, end_date=bucket.end,
                        income=money(sums[i].income, currency), expense=money(sums[i].expense, currency),
                        net=money(sums[i].income - sums[i].expense, currency), count=sums[i].count)
             for i, bucket in enumerate(buckets)]))
