@@ -1,14 +1,14 @@
 """The read model's rollups in memory: pure data and arithmetic, no I/O.
 
-One code path applies every change: an event handler loads the few rollups a change touches, applies it
-and saves them; seeding and rebuilds apply a whole history to an empty RollupSet and write it at once.
+Every change goes through rollup_set.RollupSet, which combines these.
 
-Three kinds of rollup per user, all exact Decimals (Decimal128 in MongoDB), in one collection so that a
+Five kinds of rollup per user, all exact Decimals (Decimal128 in MongoDB), in one collection so that a
 change reads and writes all it touches in one round trip each:
 - "day": totals per (currency, type, category), for the loose days at the edges of a range;
 - "month": the same per (currency, type, category), so a range costs its months, not its days;
 - "series": a month's daily totals per (currency, type) without categories, for trends, patterns, insights;
-- "weeks": an ISO year's weekly totals per (currency, type), so weekly trends read a few documents a year.
+- "weeks": an ISO year's weekly totals per (currency, type), so weekly trends read a few documents a year;
+- "top": a month's largest expenses per currency (rollups_top.py), for /top.
 Rows are stored as parallel arrays rather than nested sub-documents: measured on SecantusDB, every nested
 container and every Decimal128 costs server time on each read, and reads dominate.
 """
@@ -21,7 +21,7 @@ from typing import Any
 
 from bson import Decimal128
 
-from analytics_service.periods import days_in_month, month_key, month_start
+from analytics_service.periods import days_in_month, month_key
 
 ZERO = Decimal(0)
 TYPES = ("expense", "income")
@@ -39,6 +39,8 @@ class Contribution:
     category_name: str
     occurred_date: date
     amount: Decimal
+    transaction_id: str = ""  # for the lists of largest expenses
+    description: str = ""
 
 
 _COEFFICIENT_HIGH_BITS = (1 << 49) - 1
@@ -72,6 +74,10 @@ def series_id(user_id: str, first: date) -> str:
 
 def weeks_id(user_id: str, iso_year: int) -> str:
     return f"{user_id}|weeks|{iso_year:04d}"
+
+
+def top_id(user_id: str, first: date) -> str:
+    return f"{user_id}|top|{month_key(first)}"
 
 
 class CategoryTotals:
@@ -207,63 +213,3 @@ class WeeklySeries(Series):
         series = cls(year)
         series.load(doc)
         return series
-
-
-class RollupSet:
-    """One user's rollups that a batch of changes touches; tracks which ones changed."""
-
-    def __init__(self, user_id: str) -> None:
-        self.user_id = user_id
-        self.days: dict[date, CategoryTotals] = {}
-        self.months: dict[date, CategoryTotals] = {}
-        self.series: dict[date, DailySeries] = {}
-        self.weeks: dict[int, WeeklySeries] = {}
-        self.changed_days: set[date] = set()
-        self.changed_months: set[date] = set()
-        self.changed_years: set[int] = set()
-
-    def _add(self, item: Contribution, sign: int) -> None:
-        day, first = item.occurred_date, month_start(item.occurred_date)
-        self.days.setdefault(day, CategoryTotals()).add(item, sign)
-        self.months.setdefault(first, CategoryTotals()).add(item, sign)
-        self.series.setdefault(first, DailySeries(first)).add(item, sign)
-        year = day.isocalendar().year
-        self.weeks.setdefault(year, WeeklySeries(year)).add(item, sign)
-        self.changed_days.add(day)
-        self.changed_months.add(first)
-        self.changed_years.add(year)
-
-    def apply(self, old: Contribution | None, new: Contribution | None) -> None:
-        """Replace what a transaction contributed (old, as last applied) by what it contributes now."""
-        if old is not None:
-            self._add(old, -1)
-        if new is not None:
-            self._add(new, +1)
-
-    def documents(self) -> tuple[list[dict[str, Any]], list[str]]:
-        """The changed rollups as documents to write, and the ids of those that now hold nothing."""
-        write: list[dict[str, Any]] = []
-        delete: list[str] = []
-
-        def emit(doc_id: str, kind: str, period: str, empty: bool, fields: dict[str, Any]) -> None:
-            if empty:
-                delete.append(doc_id)
-            else:
-                write.append({"_id": doc_id, "user_id": self.user_id, "kind": kind, "period": period, **fields})
-
-        for day in sorted(self.changed_days):
-            totals = self.days[day]
-            emit(day_id(self.user_id, day), "day", day.isoformat(), totals.is_empty(),
-                 totals.to_fields() if not totals.is_empty() else {})
-        for first in sorted(self.changed_months):
-            totals, series = self.months[first], self.series[first]
-            empty = totals.is_empty()
-            emit(month_id(self.user_id, first), "month", month_key(first), empty,
-                 {} if empty else totals.to_fields())
-            emit(series_id(self.user_id, first), "series", month_key(first), empty,
-                 {} if empty else series.to_fields())
-        for year in sorted(self.changed_years):
-            weeks = self.weeks[year]
-            emit(weeks_id(self.user_id, year), "weeks", f"{year:04d}", weeks.is_empty(),
-                 {} if weeks.is_empty() else weeks.to_fields())
-        return write, delete

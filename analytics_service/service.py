@@ -13,24 +13,27 @@ from pymongo import DeleteMany, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from analytics_service.models import Profile, Rollup, TransactionRecord
-from analytics_service.periods import is_known_zone, month_start
+from analytics_service.periods import is_known_zone, month_end, month_start
+from analytics_service.rollup_set import RollupSet
 from analytics_service.rollups import (
     CategoryTotals,
     Contribution,
     DailySeries,
-    RollupSet,
     WeeklySeries,
     day_id,
     month_id,
     series_id,
     to_decimal,
+    top_id,
     weeks_id,
 )
+from analytics_service.rollups_top import MonthTop
 from shared.events import TransactionSnapshot
 
 # Order of events for one transaction at the same instant: created < updated < deleted.
 CREATED, UPDATED, DELETED = 0, 1, 2
 Version = tuple[int, int]  # (event time in microseconds since the epoch, rank)
+DESCRIPTION_KEPT = 200  # characters of a description kept for /top
 
 
 def event_time_us(moment: datetime) -> int:
@@ -48,7 +51,8 @@ def midnight(day: date) -> datetime:
 def contribution_of(snapshot: TransactionSnapshot) -> Contribution:
     return Contribution(currency=snapshot.currency, type=snapshot.type, category_id=snapshot.category_id,
                         category_name=snapshot.category_name, occurred_date=snapshot.occurred_date,
-                        amount=snapshot.amount)
+                        amount=snapshot.amount, transaction_id=snapshot.id,
+                        description=snapshot.description[:DESCRIPTION_KEPT])
 
 
 def contribution_of_record(record: dict[str, Any] | None) -> Contribution | None:
@@ -57,7 +61,8 @@ def contribution_of_record(record: dict[str, Any] | None) -> Contribution | None
         return None
     return Contribution(currency=record["currency"], type=record["type"], category_id=record.get("category_id"),
                         category_name=record.get("category_name", ""),
-                        occurred_date=record["occurred_date"].date(), amount=to_decimal(record["amount"]))
+                        occurred_date=record["occurred_date"].date(), amount=to_decimal(record["amount"]),
+                        transaction_id=record["transaction_id"], description=record.get("description", ""))
 
 
 def version_of(record: dict[str, Any]) -> Version:
@@ -69,7 +74,7 @@ def record_document(user_id: str, snapshot: TransactionSnapshot, *, deleted: boo
         "_id": f"{user_id}|{snapshot.id}", "user_id": user_id, "transaction_id": snapshot.id, "deleted": deleted,
         "type": snapshot.type, "amount": Decimal128(snapshot.amount), "currency": snapshot.currency,
         "category_id": snapshot.category_id, "category_name": snapshot.category_name,
-        "occurred_date": midnight(snapshot.occurred_date), "description": snapshot.description[:200],
+        "occurred_date": midnight(snapshot.occurred_date), "description": snapshot.description[:DESCRIPTION_KEPT],
         "event_at_us": version[0], "event_rank": version[1],
     }
 
@@ -81,7 +86,8 @@ async def load_rollups(user_id: str, days: Iterable[date], months: Iterable[date
     days, months = sorted(set(days)), sorted(set(months))
     years = sorted({d.isocalendar().year for d in days})
     ids = ([day_id(user_id, d) for d in days] + [month_id(user_id, m) for m in months]
-           + [series_id(user_id, m) for m in months] + [weeks_id(user_id, y) for y in years])
+           + [series_id(user_id, m) for m in months] + [top_id(user_id, m) for m in months]
+           + [weeks_id(user_id, y) for y in years])
     found = {doc["_id"]: doc async for doc in Rollup.get_pymongo_collection().find({"_id": {"$in": ids}},
                                                                                   session=session)}
     for day in days:
@@ -89,9 +95,20 @@ async def load_rollups(user_id: str, days: Iterable[date], months: Iterable[date
     for first in months:
         rollups.months[first] = CategoryTotals.from_doc(found.get(month_id(user_id, first)))
         rollups.series[first] = DailySeries.from_doc(first, found.get(series_id(user_id, first)))
+        rollups.tops[first] = MonthTop.from_doc(first, found.get(top_id(user_id, first)))
     for year in years:
         rollups.weeks[year] = WeeklySeries.from_doc(year, found.get(weeks_id(user_id, year)))
     return rollups
+
+
+async def month_expenses(user_id: str, first: date, currency: str,
+                         session: AsyncClientSession | None) -> list[Contribution]:
+    """Every live expense of a month in one currency, from the per-transaction records (the date index)."""
+    cursor = TransactionRecord.get_pymongo_collection().find(
+        {"user_id": user_id, "occurred_date": {"$gte": midnight(first), "$lte": midnight(month_end(first))}},
+        session=session)
+    found = [contribution_of_record(doc) async for doc in cursor]
+    return [item for item in found if item is not None and item.type == "expense" and item.currency == currency]
 
 
 async def save_rollups(rollups: RollupSet, session: AsyncClientSession | None, *, fresh: bool = False) -> None:
@@ -124,9 +141,11 @@ async def apply_transaction_state(*, session: AsyncClientSession, user_id: str, 
     touched = [c.occurred_date for c in (old, new) if c is not None]
     rollups = await load_rollups(user_id, touched, [month_start(d) for d in touched], session)
     rollups.apply(old, new)
-    await save_rollups(rollups, session)
     await records.replace_one({"_id": record_id}, record_document(user_id, snapshot, deleted=deleted, version=version),
                               upsert=True, session=session)
+    for first, currency in rollups.stale_tops():  # rare: see rollups_top; the records now hold this change
+        rollups.tops[first].refill(currency, await month_expenses(user_id, first, currency, session))
+    await save_rollups(rollups, session)
     return True
 
 

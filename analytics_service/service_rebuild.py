@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pymongo import DeleteMany, ReplaceOne
 
 from analytics_service.models import Rollup, TransactionRecord
-from analytics_service.rollups import RollupSet
+from analytics_service.rollup_set import RollupSet
 from analytics_service.schemas import RebuildResult
 from analytics_service.service import (
     UPDATED,

@@ -1,5 +1,6 @@
 """The views: summary, trends, category ranking, patterns and the largest expenses of a range."""
 
+from collections import defaultdict
 from datetime import date, timedelta
 
 from analytics_service.models import TransactionRecord
@@ -9,10 +10,12 @@ from analytics_service.periods import (
     DateRange,
     Granularity,
     add_months,
+    month_end,
     period_start,
     periods,
 )
-from analytics_service.rollups import ZERO, to_decimal
+from analytics_service.rollups import ZERO, top_id
+from analytics_service.rollups_top import MonthTop, TopEntry
 from analytics_service.schemas import (
     CategoryRank,
     CategoryRanking,
@@ -32,7 +35,7 @@ from analytics_service.schemas import (
     WeekdayTotal,
     WeekendComparison,
 )
-from analytics_service.service import midnight
+from analytics_service.service import contribution_of_record, midnight
 from analytics_service.service_queries import (
     NO_SHARE,
     DayTotals,
@@ -40,6 +43,7 @@ from analytics_service.service_queries import (
     checked_range,
     context_for,
     current_month,
+    fetch,
     load_category_totals,
     load_daily_totals,
     load_monthly_totals,
@@ -179,21 +183,40 @@ async def patterns(*, user_id: str, start: date | None, end: date | None) -> Pat
 
 
 async def top_expenses(*, user_id: str, limit: int, start: date | None, end: date | None) -> TopExpenses:
+    """From each month's list of largest expenses (rollups_top): a month the range covers partly keeps the
+    listed expenses inside the range, which are its largest there; only when too few of them are listed
+    are that part's days read from the per-transaction records (the range then covers few of its days)."""
     context = await context_for(user_id)
     span = checked_range(start, end, current_month(context.today))
-    spending = spending_by_category(await load_category_totals(user_id, span))
-    records = TransactionRecord.get_pymongo_collection()
+    months = span.months()
+    docs = await fetch([top_id(user_id, first) for first in months])
+    found: dict[str, list[TopEntry]] = defaultdict(list)
+    for first in months:
+        top = MonthTop.from_doc(first, docs.get(top_id(user_id, first)))
+        inside = DateRange(max(first, span.start), min(month_end(first), span.end))
+        for currency, entries in top.entries.items():
+            listed = [entry for entry in entries if entry.occurred_date in inside]
+            if top.complete(currency) or len(listed) >= limit:
+                found[currency] += listed[:limit]
+            else:
+                found[currency] += (await expenses_between(user_id, inside, currency))[:limit]
     currencies = []
-    for currency in spending:
-        cursor = records.find(
-            {"user_id": user_id, "deleted": False, "type": "expense", "currency": currency,
-             "occurred_date": {"$gte": midnight(span.start), "$lte": midnight(span.end)}},
-            sort=[("amount", -1), ("occurred_date", -1), ("transaction_id", 1)], limit=limit)
-        items = [TopExpense(id=doc["transaction_id"], amount=money(to_decimal(doc["amount"]), currency),
-                            currency=currency, category_id=doc.get("category_id"),
-                            category_name=category_label(doc.get("category_id"), doc.get("category_name", "")),
-                            occurred_date=doc["occurred_date"].date(),
-                            description=doc.get("description", ""))
-                 async for doc in cursor]
-        currencies.append(CurrencyTop(currency=currency, items=items))
+    for currency, entries in sorted(found.items()):
+        if not entries:
+            continue
+        entries.sort(key=lambda entry: entry.rank)
+        currencies.append(CurrencyTop(currency=currency, items=[
+            TopExpense(id=e.transaction_id, amount=money(e.amount, currency), currency=currency,
+                       category_id=e.category_id, category_name=category_label(e.category_id, e.category_name),
+                       occurred_date=e.occurred_date, description=e.description)
+            for e in entries[:limit]]))
     return TopExpenses(from_date=span.start, to_date=span.end, limit=limit, currencies=currencies)
+
+
+async def expenses_between(user_id: str, span: DateRange, currency: str) -> list[TopEntry]:
+    """Every live expense of the span in one currency, largest first (the records' date index)."""
+    cursor = TransactionRecord.get_pymongo_collection().find(
+        {"user_id": user_id, "occurred_date": {"$gte": midnight(span.start), "$lte": midnight(span.end)}})
+    items = [item async for doc in cursor if (item := contribution_of_record(doc)) is not None
+             and item.type == "expense" and item.currency == currency]
+    return sorted((TopEntry.of(item) for item in items), key=lambda entry: entry.rank)

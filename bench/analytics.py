@@ -29,7 +29,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from analytics_service.models import MODELS, Profile, TransactionRecord
-from analytics_service.rollups import RollupSet
+from analytics_service.periods import month_start
+from analytics_service.rollup_set import RollupSet
 from analytics_service.service import UPDATED, contribution_of, midnight, record_document, save_rollups
 from analytics_service.settings import Settings
 from bench.tools import children, say, table
@@ -87,6 +88,10 @@ async def seed(settings: Settings, today: date) -> dict[str, float]:
         if final is not state:
             rollups.apply(contribution_of(state), contribution_of(final) if final else None)
         records.append(record_document(USER, final or state, deleted=final is None, version=(1, UPDATED)))
+    for first, currency in rollups.stale_tops():  # as the handler does, from the final states
+        rollups.tops[first].refill(currency, [
+            contribution_of(final) for _, final in changes if final is not None and final.type == "expense"
+            and final.currency == currency and month_start(final.occurred_date) == first])
     seconds["apply"] = time.perf_counter() - started
     started = time.perf_counter()
     await save_rollups(rollups, None, fresh=True)

@@ -4,7 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 from analytics_service.periods import DateRange, add_years, cover, periods
-from analytics_service.rollups import Contribution, RollupSet
+from analytics_service.rollup_set import RollupSet
+from analytics_service.rollups import Contribution
+from analytics_service.rollups_top import TOP_KEPT, TOP_SERVED, MonthTop
 
 
 def test_month_periods_include_the_last_day_and_clip_to_the_range():
@@ -61,8 +63,9 @@ def test_taking_back_what_was_added_leaves_no_rollup_behind():
     rollups.apply(rent, None)
     rollups.apply(moved, None)
     writes, deletes = rollups.documents()
-    # Three days; two months, each a total and a daily series; one ISO year of weeks.
-    assert writes == [] and len(deletes) == 3 + 2 * 2 + 1
+    # Three days; two months, each a total and a daily series; May's largest expenses (June had only
+    # income); one ISO year of weeks.
+    assert writes == [] and len(deletes) == 3 + 2 * 2 + 1 + 1
 
 
 def test_weeks_roll_up_by_iso_year_including_week_53():
@@ -73,3 +76,24 @@ def test_weeks_roll_up_by_iso_year_including_week_53():
     weeks = {doc["period"]: doc for doc in writes if doc["kind"] == "weeks"}
     assert weeks["2026"]["counts"][0][52] == 2 and str(weeks["2026"]["amounts"][0][52]) == "3.00"
     assert weeks["2027"]["counts"][0][0] == 1 and sum(weeks["2027"]["counts"][0]) == 1
+
+
+def test_a_months_largest_expenses_stay_exact_through_removals_and_refill():
+    first = date(2024, 5, 1)
+    items = [Contribution("EUR", "expense", None, "", date(2024, 5, 1 + n % 28), Decimal(n + 1),
+                          transaction_id=f"t{n:03d}") for n in range(TOP_KEPT + 10)]
+    top = MonthTop(first)
+    for item in items:
+        top.add(item)
+    assert len(top.entries["EUR"]) == TOP_KEPT and not top.complete("EUR") and top.stale() == []
+    assert [e.amount for e in top.entries["EUR"][:2]] == [Decimal(TOP_KEPT + 10), Decimal(TOP_KEPT + 9)]
+    largest = sorted(items, key=lambda item: -item.amount)
+    for item in largest[:TOP_KEPT - TOP_SERVED]:  # the margin: still every one of the largest TOP_SERVED
+        top.remove(item)
+    assert top.stale() == [] and len(top.entries["EUR"]) == TOP_SERVED
+    top.remove(largest[TOP_KEPT - TOP_SERVED])
+    assert top.stale() == ["EUR"]  # the 100th largest may now be one the list never held
+    live = largest[TOP_KEPT - TOP_SERVED + 1:]
+    top.refill("EUR", live)
+    assert [e.transaction_id for e in top.entries["EUR"]] == [i.transaction_id for i in live[:TOP_KEPT]]
+    assert top.counts["EUR"] == len(live) and top.stale() == []

@@ -1,8 +1,10 @@
 """The read model against the real broker: ordering, redelivery, erasure, and whose "today" counts."""
 
+import asyncio
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from analytics_service.rollups_top import TOP_KEPT, TOP_SERVED
 from analytics_service.tests.conftest import processed_count, snapshot
 from analytics_service.tests.oracle import Oracle
 from shared.events import (
@@ -150,3 +152,36 @@ async def test_weekly_trends_across_an_iso_year_with_53_weeks_equal_brute_force(
         response = await api.get("/api/analytics/trends", params={"granularity": "week", "from": start.isoformat(),
                                                                   "to": end.isoformat()})
         assert response.json() == Oracle(live, date.today(), "UTC").trends("week", start, end)
+
+
+async def test_top_stays_exact_for_a_busy_month_after_its_largest_expenses_are_deleted(analytics, producer):
+    stack, month = analytics, date(2024, 7, 1)
+    live = [snapshot("u1", amount=f"{n + 1}.00", occurred_date=month + timedelta(days=n % 31))
+            for n in range(TOP_KEPT + 20)]
+    await asyncio.gather(*[producer.publish_raw(Envelope.wrap(ExpenseCreated(expense=item), producer="expense_service",
+                                                              user_id="u1")) for item in live])
+    await caught_up(stack, len(live))
+    api = stack.client("analytics_service", headers=stack.auth("u1"))
+    ranges = ((date(2024, 7, 1), date(2024, 7, 31), 100), (date(2024, 6, 20), date(2024, 7, 3), 20),
+              (date(2024, 7, 10), date(2024, 8, 5), 100))
+
+    async def top_equals_brute_force() -> None:
+        oracle = Oracle(live, date.today(), "UTC")
+        for start, end, limit in ranges:
+            response = await api.get("/api/analytics/top", params={"from": start.isoformat(), "to": end.isoformat(),
+                                                                   "limit": limit})
+            assert response.json() == oracle.top(limit, start, end), (start, end, limit)
+
+    # The list holds the 150 largest of 170: July 1-3 has only 15 of them listed, so those days are read.
+    await top_equals_brute_force()
+    # Delete the 71 largest: the month's list falls below 100 while the month has more, and is refilled.
+    largest = sorted(live, key=lambda item: -item.amount)[:TOP_KEPT - TOP_SERVED + 21]
+    for item in largest:
+        await producer.publish_raw(Envelope.wrap(ExpenseDeleted(expense=item), producer="expense_service",
+                                                 user_id="u1"))
+    await caught_up(stack, len(live) + len(largest))
+    live = [item for item in live if item not in largest]
+    await top_equals_brute_force()
+    # Refilled, the month's list again holds all its (now 99) expenses: /top needs no transaction reads.
+    stored = await stack.runtime("analytics_service").database.db["rollups"].find_one({"_id": "u1|top|2024-07"})
+    assert stored["expense_counts"] == [len(live)] and len(stored["transaction_ids"]) == len(live)
