@@ -14,6 +14,7 @@ import time
 SECTIONS = {
     "gateway": "bench.gateway",
     "budget": "bench.budget_flow",
+    "analytics": "bench.analytics",
 }
 
 
