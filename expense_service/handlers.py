@@ -6,6 +6,7 @@ from beanie import PydanticObjectId
 
 from expense_service.models import Category, IdempotencyRecord, Profile, Transaction
 from expense_service.service_categories import find_category, forget_user, seed_default_categories
+from expense_service.service_groups import leave_groups_of_deleted_user
 from expense_service.service_profiles import apply_profile, user_prefs, valid_currency, valid_timezone
 from expense_service.service_transactions import record_transaction
 from shared.consumer import HandlerContext
@@ -31,13 +32,15 @@ async def _store_profile(event: UserRegistered | UserProfileUpdated, ctx: Handle
     await apply_profile(session=ctx.session, user_id=event.user_id,
                         default_currency=valid_currency(event.default_currency, settings.default_currency),
                         timezone=valid_timezone(event.timezone, settings.default_timezone),
-                        as_of=ctx.envelope.occurred_at)
+                        as_of=ctx.envelope.occurred_at, name=event.name)
 
 
 async def on_user_deleted(event: UserDeleted, ctx: HandlerContext) -> None:
-    """Erase everything of the user: transactions, categories, profile copy, idempotency records."""
+    """Erase everything of the user: transactions (their shares of group expenses too), categories, profile copy,
+    idempotency records — and end their group memberships (see leave_groups_of_deleted_user)."""
     for model in (Transaction, Category, Profile, IdempotencyRecord):
         await model.get_pymongo_collection().delete_many({"user_id": event.user_id}, session=ctx.session)
+    await leave_groups_of_deleted_user(user_id=event.user_id, session=ctx.session)
     forget_user(ctx.services, event.user_id)
 
 

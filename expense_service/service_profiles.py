@@ -46,7 +46,7 @@ async def user_prefs(*, settings: Settings, user_id: str, session: AsyncClientSe
 
 
 async def apply_profile(*, session: AsyncClientSession, user_id: str, default_currency: str, timezone: str,
-                        as_of: datetime) -> bool:
+                        as_of: datetime, name: str | None = None) -> bool:
     """Store the profile from an event unless a newer one was applied already (events may arrive out of order).
     True when stored."""
     profiles = Profile.get_pymongo_collection()
@@ -55,5 +55,5 @@ async def apply_profile(*, session: AsyncClientSession, user_id: str, default_cu
         return False
     await profiles.update_one({"user_id": user_id}, {"$set": {
         "default_currency": default_currency, "timezone": timezone, "profile_as_of": as_of,
-        "updated_at": utc_now()}}, upsert=True, session=session)
+        "name": (name or "").strip()[:100] or None, "updated_at": utc_now()}}, upsert=True, session=session)
     return True

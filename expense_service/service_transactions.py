@@ -27,7 +27,7 @@ def snapshot(transaction: Transaction, *, category_name: str, timezone: str) -> 
         occurred_date=transaction.occurred_date, description=transaction.description,
         payment_method=transaction.payment_method, tags=list(transaction.tags), group_id=transaction.group_id,
         group_expense_id=transaction.group_expense_id, invoice_id=transaction.invoice_id, timezone=timezone,
-        created_at=transaction.created_at)
+        created_at=transaction.created_at, revision=transaction.revision, updated_at=transaction.updated_at)
 
 
 def to_public(transaction: Transaction, category_name: str) -> TransactionPublic:
@@ -52,6 +52,32 @@ async def record_transaction(tx: Tx, *, transaction: Transaction, category: Cate
     await touch_category(session=tx.session, category=category)
     await transaction.insert(session=tx.session)
     await tx.publish(ExpenseCreated(expense=snapshot(transaction, category_name=category.name, timezone=timezone)),
+                     user_id=transaction.user_id)
+
+
+async def replace_transaction(tx: Tx, *, before: Transaction, after: Transaction, old_category_name: str,
+                              category: Category | None, timezone: str) -> bool:
+    """Store `after` (a changed copy of `before`) as the next revision with its expense.updated event.
+    `category` is the new category when it changed. False, and nothing written, when nothing changed."""
+    new_name = category.name if category else old_category_name
+    old_snapshot = snapshot(before, category_name=old_category_name, timezone=timezone)
+    if snapshot(after, category_name=new_name, timezone=timezone) == old_snapshot and after.notes == before.notes:
+        return False
+    after.revision, after.updated_at = before.revision + 1, utc_now()
+    if category is not None:
+        await touch_category(session=tx.session, category=category)
+    await after.replace(session=tx.session)
+    await tx.publish(ExpenseUpdated(before=old_snapshot,
+                                    after=snapshot(after, category_name=new_name, timezone=timezone)),
+                     user_id=after.user_id)
+    return True
+
+
+async def remove_transaction(tx: Tx, *, transaction: Transaction, category_name: str, timezone: str) -> None:
+    """Delete the transaction; its expense.deleted event carries the next revision."""
+    await Transaction.get_pymongo_collection().delete_one({"_id": transaction.id}, session=tx.session)
+    gone = transaction.model_copy(update={"revision": transaction.revision + 1, "updated_at": utc_now()})
+    await tx.publish(ExpenseDeleted(expense=snapshot(gone, category_name=category_name, timezone=timezone)),
                      user_id=transaction.user_id)
 
 
@@ -121,7 +147,6 @@ async def update_transaction(*, runtime: Runtime, user_id: str, transaction_id: 
     async def body(tx: Tx) -> TransactionPublic:
         transaction = await _owned(user_id, transaction_id, tx.session)
         old_name = await _category_name(user_id, transaction.category_id)
-        before = snapshot(transaction, category_name=old_name, timezone=prefs.timezone)
         new_type = sent.get("type", transaction.type)
         category: Category | None = None
         if "category" in sent:
@@ -136,19 +161,24 @@ async def update_transaction(*, runtime: Runtime, user_id: str, transaction_id: 
             "category_id": category.id if category else transaction.category_id,
             **{k: sent[k] for k in ("description", "occurred_date", "payment_method", "tags", "notes") if k in sent},
         })
-        new_name = category.name if category else old_name
-        if snapshot(updated, category_name=new_name, timezone=prefs.timezone) == before \
-                and updated.notes == transaction.notes:
+        _guard_group_share(transaction, updated)
+        if not await replace_transaction(tx, before=transaction, after=updated, old_category_name=old_name,
+                                         category=category, timezone=prefs.timezone):
             return to_public(transaction, old_name)
-        updated.updated_at = utc_now()
-        if category is not None:
-            await touch_category(session=tx.session, category=category)
-        await updated.replace(session=tx.session)
-        after = snapshot(updated, category_name=new_name, timezone=prefs.timezone)
-        await tx.publish(ExpenseUpdated(before=before, after=after), user_id=user_id)
-        return to_public(updated, new_name)
+        return to_public(updated, category.name if category else old_name)
 
     return await runtime.atomic(body)
+
+
+def _guard_group_share(transaction: Transaction, updated: Transaction | None) -> None:
+    """A share of a group expense follows its group expense: only the member's own filing of it (category, tags,
+    notes, payment method) changes here; amount, currency, date, description and deleting it are 409."""
+    if transaction.group_expense_id is None:
+        return
+    locked = ("type", "amount", "currency", "occurred_date", "description")
+    if updated is None or any(getattr(updated, f) != getattr(transaction, f) for f in locked):
+        raise Conflict(f"this is your share of a group expense: edit or delete it through "
+                       f"/api/groups/{transaction.group_id}/expenses/{transaction.group_expense_id}")
 
 
 async def delete_transaction(*, runtime: Runtime, user_id: str, transaction_id: str) -> None:
@@ -157,9 +187,8 @@ async def delete_transaction(*, runtime: Runtime, user_id: str, transaction_id: 
 
     async def body(tx: Tx) -> None:
         transaction = await _owned(user_id, transaction_id, tx.session)
+        _guard_group_share(transaction, None)
         name = await _category_name(user_id, transaction.category_id)
-        await Transaction.get_pymongo_collection().delete_one({"_id": transaction.id}, session=tx.session)
-        await tx.publish(ExpenseDeleted(expense=snapshot(transaction, category_name=name, timezone=prefs.timezone)),
-                         user_id=user_id)
+        await remove_transaction(tx, transaction=transaction, category_name=name, timezone=prefs.timezone)
 
     await runtime.atomic(body)

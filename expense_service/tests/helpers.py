@@ -35,3 +35,28 @@ async def start(stack: Any, **overrides: Any) -> None:
 
 def client(stack: Any, user_id: str) -> Any:
     return stack.client("expense_service", headers=stack.auth(user_id))
+
+
+GROUPS = "/api/groups"
+
+
+async def group_of(stack: Any, owner: str, *members: str, currency: str = "EUR", name: str = "Flat") -> dict:
+    """A group `owner` created, which `members` joined with its invite code (in that order)."""
+    created = await client(stack, owner).post(GROUPS, json={"name": name, "currency": currency})
+    assert created.status_code == 201, created.text
+    group = created.json()
+    for member in members:
+        joined = await client(stack, member).post(f"{GROUPS}/join", json={"invite_code": group["invite_code"]})
+        assert joined.status_code == 200, joined.text
+        group = joined.json()
+    return group
+
+
+async def balances(api: Any, group_id: str) -> dict:
+    response = await api.get(f"{GROUPS}/{group_id}/balances")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def nets(sheet: dict) -> dict[str, str]:
+    return {b["user_id"]: b["net"] for b in sheet["balances"]}
