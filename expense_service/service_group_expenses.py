@@ -137,8 +137,8 @@ async def create_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
     if data.participants is None and data.split_mode != "equal":
         raise field_problem("participants", f"required for a {data.split_mode} split: who, and their values")
     amount = checked_amount(data.amount, group.currency)
+    prefs = await prepare_user(runtime=runtime, user_id=user_id)  # first: the caller's categories exist
     category = await _category_label(user_id, data.category)
-    prefs = await prepare_user(runtime=runtime, user_id=user_id)
     occurred_date = data.occurred_date or prefs.today()
     payer_id = data.payer_id or user_id
 
@@ -238,6 +238,7 @@ async def update_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
     sent = changes.model_dump(exclude_unset=True)
     group = await member_group(group_id, user_id)
     _require_editor(group, await _group_expense(group, expense_id), user_id)
+    await prepare_user(runtime=runtime, user_id=user_id)
     category = await _category_label(user_id, sent.get("category"))
     if changes.participants:
         await _prepare_members(runtime, {p.user_id for p in changes.participants if group.member(p.user_id)})
