@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from beanie import DecimalAnnotation, Document
 from pydantic import Field
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel
 
 Money = Annotated[DecimalAnnotation, Field()]
 
@@ -60,14 +60,9 @@ class TransactionRecord(Document):
 
     class Settings:
         name = "transactions"
-        indexes = [
-            # /top: the largest expenses of a user in one currency, in the order /top sorts them, so the
-            # index yields them sorted and the scan stops at the limit.
-            IndexModel([("user_id", ASCENDING), ("deleted", ASCENDING), ("type", ASCENDING),
-                        ("currency", ASCENDING), ("amount", DESCENDING), ("occurred_date", DESCENDING),
-                        ("transaction_id", ASCENDING)]),
-            IndexModel([("user_id", ASCENDING), ("occurred_date", ASCENDING)]),
-        ]
+        # A month's transactions by day: what refills a month's list of largest expenses (rollups_top.py)
+        # and what /top reads for the days its lists cannot answer.
+        indexes = [IndexModel([("user_id", ASCENDING), ("occurred_date", ASCENDING)])]
 
 
 class Profile(Document):

@@ -24,7 +24,6 @@ from bson import Decimal128
 from analytics_service.periods import days_in_month, month_key
 
 ZERO = Decimal(0)
-TYPES = ("expense", "income")
 RowKey = tuple[str, str, str | None]  # (currency, type, category_id)
 SeriesKey = tuple[str, str]  # (currency, type)
 
