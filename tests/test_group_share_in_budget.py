@@ -50,3 +50,27 @@ async def test_a_members_share_of_a_group_expense_counts_in_their_food_budget_an
     # Deleted: ben's budget no longer counts it.
     assert (await ann.delete(expense_url)).status_code == 204
     await spent_becomes("0.00")
+
+
+async def test_the_other_participants_hear_of_a_group_expense_with_their_share(stack):
+    await stack.start("expense_service", "notification_service", overrides={
+        "notification_service": {"weekly_report_enabled": False}})
+    ann = stack.client("expense_service", headers=stack.auth("ann"))
+    group = (await ann.post(GROUPS, json={"name": "Holiday", "currency": "EUR"})).json()
+    for member in ("ben", "cid"):
+        api = stack.client("expense_service", headers=stack.auth(member))
+        assert (await api.post(f"{GROUPS}/join", json={"invite_code": group["invite_code"]})).status_code == 200
+    created = await ann.post(f"{GROUPS}/{group['id']}/expenses", json={
+        "amount": "10.00", "description": "Museum", "split_mode": "exact", "participants": [
+            {"user_id": "ann", "value": "4.00"}, {"user_id": "ben", "value": "6.00"}]})
+    assert created.status_code == 201, created.text
+
+    async def notes_of(user_id: str) -> list:
+        api = stack.client("notification_service", headers=stack.auth(user_id))
+        page = (await api.get("/api/notifications", params={"limit": 100})).json()
+        return [n for n in page["items"] if n["type"] == "group_expense_added"]
+
+    [note] = await wait_until(lambda: notes_of("ben"), timeout=20, message="ben's group notification")
+    assert "Museum" in note["body"] and "6.00 EUR" in note["body"]
+    assert note["data"] == {"group_id": group["id"], "group_expense_id": created.json()["id"]}
+    assert await notes_of("ann") == [] and await notes_of("cid") == []  # the adder, and a non-participant

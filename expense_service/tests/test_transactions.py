@@ -31,6 +31,7 @@ async def test_create_update_delete_publish_created_updated_deleted_events(stack
     snap = event["data"]["expense"]
     assert snap["id"] == created["id"] and snap["amount"] == "12.50" and snap["category_name"] == "food"
     assert snap["occurred_date"] == "2024-03-05" and snap["timezone"] == "UTC" and snap["type"] == "expense"
+    assert snap["revision"] == 1 and snap["updated_at"] == created["updated_at"]
 
     r = await api.patch(f"{EXPENSES}/{created['id']}", json={"amount": "20", "category": "transport",
                                                               "payment_method": None})
@@ -42,6 +43,7 @@ async def test_create_update_delete_publish_created_updated_deleted_events(stack
     before, after = event["data"]["before"], event["data"]["after"]
     assert (before["amount"], before["category_name"], before["payment_method"]) == ("12.50", "food", "card")
     assert (after["amount"], after["category_name"], after["payment_method"]) == ("20.00", "transport", None)
+    assert (before["revision"], after["revision"]) == (1, 2) and after["updated_at"] > before["updated_at"]
 
     # A PATCH that changes nothing publishes nothing.
     assert (await api.patch(f"{EXPENSES}/{created['id']}", json={"amount": "20.00"})).status_code == 200
@@ -49,6 +51,7 @@ async def test_create_update_delete_publish_created_updated_deleted_events(stack
     assert (await api.delete(f"{EXPENSES}/{created['id']}")).status_code == 204
     [event] = await spy.wait_for("expense.deleted")
     assert event["data"]["expense"]["id"] == created["id"] and event["data"]["expense"]["amount"] == "20.00"
+    assert event["data"]["expense"]["revision"] == 3  # a delete is the transaction's last change
     assert (await api.get(f"{EXPENSES}/{created['id']}")).status_code == 404
     assert (await api.delete(f"{EXPENSES}/{created['id']}")).status_code == 404
     assert len(spy.of_type("expense.updated")) == 1 and len(spy.of_type("expense.created")) == 1
