@@ -7,6 +7,7 @@ its owner refills it from the month's transactions (rare: it takes TOP_KEPT - TO
 listed expenses in one month). Pure data, no I/O.
 """
 
+from bisect import insort
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -49,9 +50,10 @@ class MonthTop:
 
     def add(self, item: Contribution) -> None:
         entries = self.entries.setdefault(item.currency, [])
-        entries.append(TopEntry.of(item))
-        entries.sort(key=lambda entry: entry.rank)
-        del entries[TOP_KEPT:]
+        entry = TopEntry.of(item)
+        if len(entries) < TOP_KEPT or entry.rank < entries[-1].rank:
+            insort(entries, entry, key=lambda listed: listed.rank)
+            del entries[TOP_KEPT:]
         self.counts[item.currency] = self.counts.get(item.currency, 0) + 1
 
     def remove(self, item: Contribution) -> None:
