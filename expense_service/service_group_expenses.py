@@ -255,7 +255,7 @@ async def update_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
         apply_to_accounts(group, updated, +1)
         _guard_former_members(group, nets_before)
         await sync_share_transactions(tx, settings=runtime.settings, before=expense, after=updated,
-                                      recategorize="category" in sent, erased=_erased(group))
+                                      recategorize=updated.category != expense.category, erased=_erased(group))
         updated.revision, updated.updated_at = expense.revision + 1, utc_now()
         await updated.replace(session=tx.session)
         await save_group(group, tx.session)

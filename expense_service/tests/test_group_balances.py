@@ -49,9 +49,12 @@ async def test_three_members_three_split_modes_balances_and_transfers_match_the_
     assert (await ann.post(settlements, json={"from_user": "cat", "to_user": "ben", "amount": "3.34"})
             ).status_code == 403
     # cat records the first payment, ben (the payee) the second: every balance is then zero.
-    first = await cat.post(settlements, json={"from_user": "cat", "to_user": "ann", "amount": "49.99"})
+    payment = {"from_user": "cat", "to_user": "ann", "amount": "49.99"}
+    first = await cat.post(settlements, json=payment, headers={"Idempotency-Key": "cat-pays-ann"})
     second = await ben.post(settlements, json={"from_user": "cat", "to_user": "ben", "amount": "3.34"})
     assert first.status_code == second.status_code == 201, (first.text, second.text)
+    retried = await cat.post(settlements, json=payment, headers={"Idempotency-Key": "cat-pays-ann"})
+    assert retried.json() == first.json() and retried.headers["idempotent-replayed"] == "true"  # paid once
     assert second.json()["recorded_by"] == "ben" and second.json()["currency"] == "EUR"
     sheet = await balances(ann, gid)
     assert nets(sheet) == {"ann": "0.00", "ben": "0.00", "cat": "0.00"} and sheet["transfers"] == []
