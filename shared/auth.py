@@ -27,6 +27,8 @@ log = logging.getLogger("shared.auth")
 
 ALGORITHMS = ["EdDSA"]
 REFETCH_MIN_INTERVAL = 10.0
+REFUSAL_MEMORY_SECONDS = 30.0
+UNKNOWN_KEY = "unknown signing key"
 
 
 class InvalidToken(Exception):
@@ -67,6 +69,8 @@ class TokenVerifier:
         self._lock = asyncio.Lock()
         # Verified tokens, until they expire: the gateway sees the same token many times a second.
         self._verified: OrderedDict[str, AuthenticatedUser] = OrderedDict()
+        # Refused tokens, briefly: a client replaying one expired or junk token costs a lookup, not a signature check.
+        self._refused: OrderedDict[str, float] = OrderedDict()
         self._cache_size = cache_size
 
     def set_keys(self, keys: dict[str, Ed25519PublicKey]) -> None:
@@ -107,7 +111,7 @@ class TokenVerifier:
             await self._refresh(force=True)  # key rotation: a new kid appears in the JWKS
         key = self._keys.get(kid or "")
         if key is None:
-            raise InvalidToken("unknown signing key")
+            raise InvalidToken(UNKNOWN_KEY)
         return key
 
     async def verify(self, token: str) -> AuthenticatedUser:
@@ -117,6 +121,25 @@ class TokenVerifier:
             if cached.expires_at > now:
                 return cached
             self._verified.pop(token, None)
+        refused_until = self._refused.get(token)
+        if refused_until is not None and refused_until > now:
+            raise InvalidToken("refused")
+        try:
+            return self._remember(token, await self._verify_signature(token))
+        except InvalidToken as exc:
+            if str(exc) != UNKNOWN_KEY:  # a key not fetched yet may appear in the JWKS: don't remember that
+                self._refused[token] = now + REFUSAL_MEMORY_SECONDS
+                if len(self._refused) > self._cache_size:
+                    self._refused.popitem(last=False)
+            raise
+
+    def _remember(self, token: str, user: AuthenticatedUser) -> AuthenticatedUser:
+        self._verified[token] = user
+        if len(self._verified) > self._cache_size:
+            self._verified.popitem(last=False)
+        return user
+
+    async def _verify_signature(self, token: str) -> AuthenticatedUser:
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") not in ALGORITHMS:
@@ -128,11 +151,7 @@ class TokenVerifier:
             raise InvalidToken(str(exc)) from None
         if claims.get("typ", "access") != "access" or not isinstance(claims["sub"], str):
             raise InvalidToken("not an access token")
-        user = AuthenticatedUser(id=claims["sub"], token_id=str(claims["jti"]), expires_at=int(claims["exp"]))
-        self._verified[token] = user
-        if len(self._verified) > self._cache_size:
-            self._verified.popitem(last=False)
-        return user
+        return AuthenticatedUser(id=claims["sub"], token_id=str(claims["jti"]), expires_at=int(claims["exp"]))
 
 
 def mint_access_token(*, private_key: Ed25519PrivateKey, kid: str, user_id: str, issuer: str, audience: str,

@@ -61,7 +61,7 @@ class RequestContextMiddleware:
             if length is not None and length > self.max_body_bytes:
                 status["code"] = 413
                 await send_problem(send, 413, f"the request body exceeds {self.max_body_bytes} bytes",
-                                   instance=scope["path"], extra_headers=[rid_header, (b"connection", b"close")])
+                                   instance=scope["path"], extra_headers=[rid_header])
                 return
             received = 0
 
