@@ -58,16 +58,16 @@ async def sync_share_transactions(tx: Tx, *, settings: Settings, before: GroupEx
                 previous[share.user_id] = transaction_id  # removed below
             continue
         timezone = (await user_prefs(settings=settings, user_id=share.user_id, session=session)).timezone
-        current = None
-        if transaction_id is not None:
-            current = await Transaction.find_one({"_id": transaction_id, "user_id": share.user_id}, session=session)
-        if current is None:
+        if transaction_id is None:
             category = await share_category(user_id=share.user_id, name=after.category, session=session)
             transaction = _share_transaction(after, share, category)
             await record_transaction(tx, transaction=transaction, category=category, timezone=timezone)
             share.transaction_id = transaction.id
             continue
-        share.transaction_id = current.id
+        share.transaction_id = transaction_id
+        current = await Transaction.find_one({"_id": transaction_id, "user_id": share.user_id}, session=session)
+        if current is None:  # erased with the member's account: never written again
+            continue
         category = None
         if recategorize:
             category = await share_category(user_id=share.user_id, name=after.category, session=session)

@@ -172,8 +172,8 @@ async def join_group(*, runtime: Runtime, user_id: str, invite_code: str) -> Gro
 
 
 def depart(group: Group, user_id: str, reason: DepartureReason) -> None:
-    """Take the user out of the members; ownership passes to the longest-standing member left, and a group
-    nobody is left in keeps its history but no longer takes anyone in."""
+    """Take the user out of the members (or re-mark a former member); ownership passes to the longest-standing
+    member left, and a group nobody is left in keeps its history but no longer takes anyone in."""
     group.members = [m for m in group.members if m.user_id != user_id]
     group.former_members = [f for f in group.former_members if f.user_id != user_id]
     group.former_members.append(FormerMember(user_id=user_id, left_at=utc_now(), reason=reason))
@@ -221,8 +221,9 @@ async def leave_groups_of_deleted_user(*, user_id: str, session: AsyncClientSess
     expenses and payments it took part in), shown as "deleted user", and its open balance stays visible so the
     others can square it among themselves or record what they paid or received outside the app. Ownership passes
     to the longest-standing member; a group with nobody left keeps no invite code."""
-    for group in await Group.find({"members.user_id": user_id}, session=session).to_list():
-        depart(group, user_id, "deleted")
+    query = {"$or": [{"members.user_id": user_id}, {"former_members.user_id": user_id}]}
+    for group in await Group.find(query, session=session).to_list():
+        depart(group, user_id, "deleted")  # also marks a former member: nothing of theirs is written again
         await save_group(group, session)
 
 

@@ -106,16 +106,21 @@ async def test_only_the_adder_or_the_owner_changes_an_expense_and_only_the_owner
 
 async def test_a_deleted_account_leaves_its_groups_and_the_owner_role_passes_on(stack):
     await start(stack)
-    group = await group_of(stack, "ada", "bob", "cyd")
+    group = await group_of(stack, "ada", "bob", "cyd", "dan")
     gid = group["id"]
-    bob = client(stack, "bob")
-    await client(stack, "ada").post(f"{GROUPS}/{gid}/expenses", json={"amount": "90.00", "description": "Rent"})
+    bob, dan = client(stack, "bob"), client(stack, "dan")
+    await client(stack, "ada").post(f"{GROUPS}/{gid}/expenses", json={"amount": "120.00", "description": "Rent"})
+    # dan pays ada his 30.00 and leaves, then deletes his account as well.
+    await dan.post(f"{GROUPS}/{gid}/settlements", json={"from_user": "dan", "to_user": "ada", "amount": "30.00"})
+    assert (await dan.post(f"{GROUPS}/{gid}/leave")).status_code == 204
+    await publish_event(stack, UserDeleted(user_id="dan"), user_id="dan")
 
     await publish_event(stack, UserDeleted(user_id="ada"), user_id="ada")
 
     async def ada_gone() -> bool:
         found = await db(stack)["groups"].find_one({"_id": ObjectId(gid)})
-        return all(m["user_id"] != "ada" for m in found["members"])
+        return all(m["user_id"] != "ada" for m in found["members"]) and \
+            {(f["user_id"], f["reason"]) for f in found["former_members"]} == {("ada", "deleted"), ("dan", "deleted")}
 
     await wait_until(ada_gone, message="ada's membership ended")
     view = (await bob.get(f"{GROUPS}/{gid}")).json()
@@ -137,6 +142,8 @@ async def test_a_deleted_account_leaves_its_groups_and_the_owner_role_passes_on(
     assert (await bob.post(f"{GROUPS}/{gid}/settlements", json={"from_user": "bob", "to_user": "ada",
                                                                 "amount": "30.00"})).status_code == 201
     assert (await bob.get(EXPENSES)).json()["items"][0]["description"] == "Rent (May)"
+    # The erased accounts' shares are not written again by the edit.
+    assert await db(stack)["transactions"].count_documents({"user_id": {"$in": ["ada", "dan"]}}) == 0
 
 
 async def test_concurrent_expenses_and_a_leave_never_lose_a_share(stack):
