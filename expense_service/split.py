@@ -16,6 +16,7 @@ from typing import Literal
 SplitMode = Literal["equal", "exact", "percent", "shares"]
 SPLIT_MODES: tuple[SplitMode, ...] = ("equal", "exact", "percent", "shares")
 HUNDRED = Decimal(100)
+WEIGHT_DIGITS = 6  # decimal places of a percentage or a weight
 
 
 class SplitError(ValueError):
@@ -38,8 +39,15 @@ def _quantum(digits: int) -> Decimal:
 
 
 def _fits(value: Decimal, digits: int) -> bool:
-    exponent = value.normalize().as_tuple().exponent
-    return isinstance(exponent, int) and -exponent <= digits
+    """At most `digits` decimal places once trailing zeros go (exactly: no context rounding as normalize() has)."""
+    _, coefficient, exponent = value.as_tuple()
+    if not isinstance(exponent, int):
+        return False
+    if value == 0:
+        return True
+    while exponent < 0 and coefficient[-1] == 0:
+        coefficient, exponent = coefficient[:-1], exponent + 1
+    return -exponent <= digits
 
 
 def largest_remainder(units: int, weights: Sequence[Fraction]) -> list[int]:
@@ -104,6 +112,8 @@ def _checked_values(values: Sequence[Decimal | None], mode: SplitMode, digits: i
             raise SplitError(field, "must be a number ≥ 0")
         if mode == "exact" and not _fits(value, digits):
             raise SplitError(field, f"has more than {digits} decimal places")
+        if not _fits(value, WEIGHT_DIGITS):  # also keeps every stored value exact in a Decimal128
+            raise SplitError(field, f"has more than {WEIGHT_DIGITS} decimal places")
         if mode == "percent" and value > HUNDRED:
             raise SplitError(field, "must be at most 100")
         checked.append(value)

@@ -52,6 +52,8 @@ def test_exact_amounts_must_add_up_to_the_amount():
     ("shares", [("a", D("0")), ("b", D("0"))], "participants"),
     ("shares", [("a", D("1")), ("b", None)], "participants.1.value"),
     ("exact", [("a", D("5.005")), ("b", D("4.995"))], "participants.0.value"),
+    ("percent", [("a", D("33.3333333")), ("b", D("66.6666667"))], "participants.0.value"),
+    ("shares", [("a", D("1")), ("b", D("1." + "0" * 40 + "1"))], "participants.1.value"),
     ("equal", [("a", None), ("b", D("1"))], "participants.1.value"),
     ("equal", [("a", None), ("a", None)], "participants.1.user_id"),
     ("equal", [], "participants"),
