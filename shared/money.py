@@ -38,9 +38,13 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 
 def fits_currency(amount: Decimal, currency: str) -> bool:
-    """True when the amount has no more decimals than the currency's minor unit allows."""
-    exponent = amount.normalize().as_tuple().exponent
-    return isinstance(exponent, int) and -exponent <= minor_digits(currency)
+    """True when the amount has no more decimals than the currency's minor unit allows (exactly: no rounding
+    by the decimal context, so "10.0000000000000000000000000000001" does not pass as 10.00)."""
+    _, digits, exponent = amount.as_tuple()
+    if not isinstance(exponent, int):
+        return False
+    trailing_zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    return -(exponent + trailing_zeros) <= minor_digits(currency)
 
 
 def _check_currency(value: str) -> str:
