@@ -81,8 +81,9 @@ def sort_spec(filters: TransactionFilters) -> list[tuple[str, int]]:
     return [(SORT_FIELDS[filters.sort], direction), ("_id", direction)]
 
 
-async def totals_for(query: dict[str, Any]) -> list[CurrencyTotals]:
-    """Income, expense and net per currency over everything the query matches (summed in MongoDB)."""
+async def totals_for(query: dict[str, Any]) -> tuple[list[CurrencyTotals], int]:
+    """Income, expense and net per currency over everything the query matches (summed in MongoDB), and how
+    many transactions that is: the group counts give the total, so no separate count is needed."""
     pipeline = [{"$match": query},
                 {"$group": {"_id": {"currency": "$currency", "type": "$type"},
                             "sum": {"$sum": "$amount"}, "count": {"$sum": 1}}}]
@@ -92,7 +93,7 @@ async def totals_for(query: dict[str, Any]) -> list[CurrencyTotals]:
         currency, kind = row["_id"]["currency"], row["_id"]["type"]
         total = row["sum"].to_decimal() if isinstance(row["sum"], Decimal128) else Decimal(row["sum"])
         sums[(currency, kind)] = (total, row["count"])
-    return totals_from_sums(sums)
+    return totals_from_sums(sums), sum(count for _, count in sums.values())
 
 
 async def list_transactions(*, runtime: Runtime, user_id: str, filters: TransactionFilters,
@@ -100,8 +101,7 @@ async def list_transactions(*, runtime: Runtime, user_id: str, filters: Transact
     await prepare_user(runtime=runtime, user_id=user_id)
     query = await build_query(user_id=user_id, filters=filters)
     found = Transaction.find(query).sort(sort_spec(filters)).skip(page.offset).limit(page.limit).to_list()
-    items, total, totals = await asyncio.gather(
-        found, Transaction.get_pymongo_collection().count_documents(query), totals_for(query))
+    items, (totals, total) = await asyncio.gather(found, totals_for(query))
     names = await category_names(user_id=user_id, ids={t.category_id for t in items})
     return TransactionPage(items=[to_public(t, names.get(t.category_id, "")) for t in items], total=total,
                            limit=page.limit, offset=page.offset, totals=totals)
