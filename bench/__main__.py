@@ -15,6 +15,7 @@ SECTIONS = {
     "gateway": "bench.gateway",
     "budget": "bench.budget_flow",
     "analytics": "bench.analytics",
+    "expense_list": "bench.expense_list",
 }
 
 
