@@ -2,13 +2,15 @@
 
 Every change goes through rollup_set.RollupSet, which combines these.
 
-Five kinds of rollup per user, all exact Decimals (Decimal128 in MongoDB), in one collection so that a
-change reads and writes all it touches in one round trip each:
+Five kinds of rollup per user, all exact, in one collection so that a change reads and writes all it touches
+in one round trip each:
 - "day": totals per (currency, type, category), for the loose days at the edges of a range;
 - "month": the same per (currency, type, category), so a range costs its months, not its days;
 - "series": a month's daily totals per (currency, type) without categories, for trends, patterns, insights;
 - "weeks": an ISO year's weekly totals per (currency, type), so weekly trends read a few documents a year;
 - "top": a month's largest expenses per currency (rollups_top.py), for /top.
+Amounts are Decimals in memory. In MongoDB "series" and "weeks" (thousands of amounts per query) store them
+as exact integers with a scale (units.py); the others store Decimal128.
 Rows are stored as parallel arrays rather than nested sub-documents: measured on SecantusDB, every nested
 container and every Decimal128 costs server time on each read, and reads dominate.
 """
@@ -22,6 +24,7 @@ from typing import Any
 from bson import Decimal128
 
 from analytics_service.periods import days_in_month, month_key
+from analytics_service.units import decimal_rows, encode_rows
 
 ZERO = Decimal(0)
 RowKey = tuple[str, str, str | None]  # (currency, type, category_id)
@@ -163,20 +166,21 @@ class Series:
     def is_empty(self) -> bool:
         return not self.live_keys()
 
-    def to_fields(self) -> dict[str, list[Any]]:
+    def to_fields(self) -> dict[str, Any]:
+        """Amounts as exact integers with the document's scale (units.py): what trends read fast."""
         keys = self.live_keys()
         return {
             "currencies": [key[0] for key in keys],
             "types": [key[1] for key in keys],
-            "amounts": [[Decimal128(value) for value in self.amounts[key]] for key in keys],
+            **encode_rows([self.amounts[key] for key in keys], {key[0] for key in keys}),
             "counts": [list(self.counts[key]) for key in keys],
         }
 
-    def load(self, doc: Mapping[str, Any] | None) -> None:
+    def load(self, doc: dict[str, Any] | None) -> None:
         if doc:
-            for currency, type_, amounts, counts in zip(doc["currencies"], doc["types"], doc["amounts"],
+            for currency, type_, amounts, counts in zip(doc["currencies"], doc["types"], decimal_rows(doc),
                                                         doc["counts"], strict=True):
-                self.amounts[(currency, type_)] = [to_decimal(value) for value in amounts]
+                self.amounts[(currency, type_)] = amounts
                 self.counts[(currency, type_)] = list(counts)
 
 
@@ -191,7 +195,7 @@ class DailySeries(Series):
         return day.day - 1
 
     @classmethod
-    def from_doc(cls, first: date, doc: Mapping[str, Any] | None) -> "DailySeries":
+    def from_doc(cls, first: date, doc: dict[str, Any] | None) -> "DailySeries":
         series = cls(first)
         series.load(doc)
         return series
@@ -208,7 +212,7 @@ class WeeklySeries(Series):
         return day.isocalendar().week - 1
 
     @classmethod
-    def from_doc(cls, year: int, doc: Mapping[str, Any] | None) -> "WeeklySeries":
+    def from_doc(cls, year: int, doc: dict[str, Any] | None) -> "WeeklySeries":
         series = cls(year)
         series.load(doc)
         return series

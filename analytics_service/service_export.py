@@ -16,7 +16,8 @@ from openpyxl.cell import WriteOnlyCell
 
 from analytics_service.periods import Granularity
 from analytics_service.service_insights import insights
-from analytics_service.service_views import categories, patterns, summary, top_expenses, trends
+from analytics_service.service_trends import trends
+from analytics_service.service_views import categories, patterns, summary, top_expenses
 from shared.money import CURRENCY_DIGITS
 
 View = Literal["summary", "categories", "trends", "patterns", "top", "insights"]

@@ -1,4 +1,4 @@
-"""The views: summary, trends, category ranking, patterns and the largest expenses of a range."""
+"""The views: summary, category ranking, patterns and the largest expenses of a range (trends: service_trends)."""
 
 from collections import defaultdict
 from datetime import date, timedelta
@@ -8,11 +8,7 @@ from analytics_service.periods import (
     WEEKDAY_NAMES,
     WEEKEND,
     DateRange,
-    Granularity,
-    add_months,
     month_end,
-    period_start,
-    periods,
 )
 from analytics_service.rollups import ZERO, top_id
 from analytics_service.rollups_top import MonthTop, TopEntry
@@ -29,16 +25,12 @@ from analytics_service.schemas import (
     Summary,
     TopExpense,
     TopExpenses,
-    TrendPoint,
-    Trends,
-    TrendSeries,
     WeekdayTotal,
     WeekendComparison,
 )
 from analytics_service.service import contribution_of_record, midnight
 from analytics_service.service_queries import (
     NO_SHARE,
-    DayTotals,
     category_label,
     checked_range,
     context_for,
@@ -46,8 +38,6 @@ from analytics_service.service_queries import (
     fetch,
     load_category_totals,
     load_daily_totals,
-    load_monthly_totals,
-    load_weekly_totals,
     money,
     per_day,
     ratio,
@@ -81,36 +71,6 @@ async def summary(*, user_id: str, start: date | None, end: date | None) -> Summ
             categories=categories))
     return Summary(from_date=span.start, to_date=span.end, days=span.days, elapsed_days=elapsed_days,
                    timezone=context.timezone, currencies=currencies)
-
-
-def default_trend_range(today: date) -> DateRange:
-    """The current month and the eleven before it, through the current month's last day."""
-    this_month = current_month(today)
-    return DateRange(add_months(this_month.start, -11), this_month.end)
-
-
-async def trends(*, user_id: str, granularity: Granularity, start: date | None, end: date | None) -> Trends:
-    context = await context_for(user_id)
-    span = checked_range(start, end, default_trend_range(context.today))
-    buckets = periods(span, granularity)
-    index_of = {period_start(bucket.start, granularity): i for i, bucket in enumerate(buckets)}
-    # Each granularity reads its own rollups: months, ISO weeks, or the daily series.
-    loaders = {"month": load_monthly_totals, "week": load_weekly_totals, "day": load_daily_totals}
-    by_period = await loaders[granularity](user_id, span)
-    series = []
-    for currency, days in sorted(by_period.items()):
-        sums = [DayTotals() for _ in buckets]
-        for day, totals in days.items():
-            bucket = sums[index_of[period_start(day, granularity)]]
-            bucket.income += totals.income
-            bucket.expense += totals.expense
-            bucket.count += totals.count
-        series.append(TrendSeries(currency=currency, points=[
-            TrendPoint.model_construct(period=bucket.label, start_date=bucket.start, end_date=bucket.end,
-                       income=money(sums[i].income, currency), expense=money(sums[i].expense, currency),
-                       net=money(sums[i].income - sums[i].expense, currency), count=sums[i].count)
-            for i, bucket in enumerate(buckets)]))
-    return Trends(granularity=granularity, from_date=span.start, to_date=span.end, series=series)
 
 
 async def categories(*, user_id: str, start: date | None, end: date | None) -> CategoryRanking:
