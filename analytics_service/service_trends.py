@@ -22,6 +22,7 @@ from analytics_service.periods import DateRange, Granularity, Period, add_months
 from analytics_service.rollups import weeks_id
 from analytics_service.schemas import TrendPoint, Trends, TrendSeries
 from analytics_service.service_queries import (
+    Docs,
     checked_range,
     context_for,
     current_month,
@@ -67,10 +68,12 @@ class TrendTable:
     series: list[CurrencyTrend]
 
     def model(self) -> Trends:
+        # Constructed, not validated: the values are ours, and DecimalStr would refuse a total above 10**12.
         return Trends(granularity=self.granularity, from_date=self.span.start, to_date=self.span.end, series=[
             TrendSeries(currency=trend.currency, points=[
-                TrendPoint(period=bucket.label, start_date=bucket.start, end_date=bucket.end, income=Decimal(income),
-                           expense=Decimal(expense), net=Decimal(net), count=count)
+                TrendPoint.model_construct(period=bucket.label, start_date=bucket.start, end_date=bucket.end,
+                                           income=Decimal(income), expense=Decimal(expense), net=Decimal(net),
+                                           count=count)
                 for bucket, (income, expense, net, count) in zip(self.buckets, trend.texts(), strict=True)])
             for trend in self.series])
 
@@ -152,19 +155,27 @@ def default_trend_range(today: date) -> DateRange:
     return DateRange(add_months(this_month.start, -11), this_month.end)
 
 
-async def trend_table(*, user_id: str, granularity: Granularity, start: date | None, end: date | None) -> TrendTable:
-    context = await context_for(user_id)
-    span = checked_range(start, end, default_trend_range(context.today))
-    buckets = periods(span, granularity)
+def week_buckets(buckets: list[Period]) -> tuple[dict[date, int], list[tuple[int, DateRange]]]:
+    """({Monday: index} of the whole weeks, [(index, days)] of the weeks the range clips)."""
+    whole = {bucket.start: index for index, bucket in enumerate(buckets) if (bucket.end - bucket.start).days == 6}
+    edges = [(index, DateRange(bucket.start, bucket.end)) for index, bucket in enumerate(buckets)
+             if bucket.start not in whole]
+    return whole, edges
+
+
+def week_rollup_ids(user_id: str, buckets: list[Period]) -> list[str]:
+    whole, edges = week_buckets(buckets)
+    years = sorted({monday.isocalendar().year for monday in whole})
+    return [weeks_id(user_id, year) for year in years] + [i for _, edge in edges for i in series_of(user_id, edge)]
+
+
+def table_of(user_id: str, granularity: Granularity, span: DateRange, buckets: list[Period], docs: Docs) -> TrendTable:
+    """The trends from the rollups (pure): the daily series of the span's months, and for weeks the weekly
+    series of their ISO years and the daily series of the clipped edge weeks."""
     sums = Sums(len(buckets))
     if granularity == "week":
-        whole = {bucket.start: index for index, bucket in enumerate(buckets) if (bucket.end - bucket.start).days == 6}
-        edges = [(index, DateRange(bucket.start, bucket.end)) for index, bucket in enumerate(buckets)
-                 if bucket.start not in whole]
-        years = sorted({monday.isocalendar().year for monday in whole})
-        docs = await fetch([weeks_id(user_id, year) for year in years]
-                           + [doc_id for _, edge in edges for doc_id in series_of(user_id, edge)])
-        for year in years:
+        whole, edges = week_buckets(buckets)
+        for year in sorted({monday.isocalendar().year for monday in whole}):
             if (doc := docs.get(weeks_id(user_id, year))) is not None:
                 sums.add_weeks(doc, year, whole)
         for index, edge in edges:
@@ -172,7 +183,6 @@ async def trend_table(*, user_id: str, granularity: Granularity, start: date | N
                 if (doc := docs.get(doc_id)) is not None:
                     sums.add_days(doc, edge, bucket=index)
     else:
-        docs = await fetch_series(user_id, span)
         for index, doc_id in enumerate(series_of(user_id, span)):
             if (doc := docs.get(doc_id)) is not None:
                 if granularity == "day":
@@ -180,6 +190,17 @@ async def trend_table(*, user_id: str, granularity: Granularity, start: date | N
                 else:
                     sums.add_days(doc, span, bucket=index)
     return TrendTable(granularity, span, buckets, sums.sorted())
+
+
+async def trend_table(*, user_id: str, granularity: Granularity, start: date | None, end: date | None) -> TrendTable:
+    context = await context_for(user_id)
+    span = checked_range(start, end, default_trend_range(context.today))
+    buckets = periods(span, granularity)
+    if granularity == "week":
+        docs = await fetch(week_rollup_ids(user_id, buckets))
+    else:
+        docs = await fetch_series(user_id, span)
+    return table_of(user_id, granularity, span, buckets, docs)
 
 
 async def trends(*, user_id: str, granularity: Granularity, start: date | None, end: date | None) -> Trends:

@@ -45,6 +45,7 @@ USER = "bench-analytics-user"
 CATEGORIES = [(f"c{k:02d}", name) for k, name in enumerate(
     ["Groceries", "Rent", "Dining", "Transport", "Utilities", "Health", "Travel", "Shopping", "Fun", "Salary"])]
 TARGET_P95_MS = 50.0
+TARGET_VIEWS = ("summary", "trends", "insights")  # the issue's target; the other views are shown against it too
 
 
 def percentile(values: list[float], p: int) -> float:
@@ -130,10 +131,10 @@ async def naive_summary(settings: Settings, start: date, end: date) -> object:
     return totals
 
 
-async def naive_trends(settings: Settings, start: date, end: date) -> object:
+async def naive_trends(settings: Settings, start: date, end: date, period: str = "%Y-%m") -> object:
     totals: dict[tuple, Decimal] = defaultdict(Decimal)
     for doc in await raw_transactions(settings, start, end):
-        totals[(doc["currency"], doc["type"], doc["occurred_date"].strftime("%Y-%m"))] += doc["amount"].to_decimal()
+        totals[(doc["currency"], doc["type"], doc["occurred_date"].strftime(period))] += doc["amount"].to_decimal()
     return totals
 
 
@@ -186,7 +187,8 @@ async def measure(url: str, token: str, settings: Settings, today: date, seconds
         ("trends by week, 3 years", "trends", {**three_years, "granularity": "week"}, None),
         ("trends by day, 90 days", "trends", {"granularity": "day", "from": (today - timedelta(days=89)).isoformat(),
                                               "to": today.isoformat()}, None),
-        ("trends by day, 3 years (1096 points)", "trends", {**three_years, "granularity": "day"}, None),
+        ("trends by day, 3 years (1096 points)", "trends", {**three_years, "granularity": "day"},
+         lambda: naive_trends(settings, start3, end3, "%Y-%m-%d")),
         ("insights", "insights", {}, lambda: naive_insights(settings, *insight_window)),
         ("categories, 3 years (+ previous 3)", "categories", three_years, None),
         ("patterns, last 365 days", "patterns", {}, None),
@@ -205,10 +207,10 @@ async def measure(url: str, token: str, settings: Settings, today: date, seconds
         for label, path, _, naive in views:
             p50, p95 = percentile(times[label], 50), percentile(times[label], 95)
             naive_p50 = await naive_ms(naive) if naive else None
-            verdict = ("ok" if p95 <= TARGET_P95_MS else "OVER") if path in ("summary", "trends", "insights") else ""
+            verdict = "ok" if p95 <= TARGET_P95_MS else "OVER"
             rows.append([label, f"{p50:.1f}", f"{p95:.1f}", f"{max(times[label]):.1f}", str(len(times[label])),
                          f"{naive_p50:.0f}" if naive_p50 else "", f"{naive_p50 / p50:.0f}×" if naive_p50 else "",
-                         verdict])
+                         verdict + (" (issue)" if path in TARGET_VIEWS else "")])
     return rows
 
 
@@ -252,6 +254,9 @@ def run(*, seconds: float = 6.0) -> None:
                  f"p95 ≤ {TARGET_P95_MS:g} ms"], rows))
     print("naive: the range's raw transactions read from the same database and aggregated in this process "
           "(no HTTP), median of 3")
+    over = [row[0] for row in rows if row[-1].startswith("OVER") and row[-1].endswith("(issue)")]
+    print(f"the issue's views ({', '.join(TARGET_VIEWS)}): "
+          + (f"OVER {TARGET_P95_MS:g} ms p95: {'; '.join(over)}" if over else f"all within {TARGET_P95_MS:g} ms p95"))
     say(f"analytics section took {time.monotonic() - started:.0f} s; load average now {os.getloadavg()[0]:.2f} "
         f"(other work on this machine shares the cores and moves every figure)")
 
