@@ -1,8 +1,9 @@
 """Event handlers: expense events feed the read model; user events keep the profile copy or erase the user.
 
 The shared consumer runs each handler once per event_id, inside a transaction (ctx.session) together
-with the processed-event record. Ordering is our job: every transaction's last applied event time is
-kept, so a stale or out-of-order event changes nothing.
+with the processed-event record. Ordering is our job: every transaction's last applied version (the
+snapshot's revision, else the event time; see service.Version) is kept, so a stale or out-of-order event
+changes nothing.
 """
 
 import logging
@@ -11,6 +12,7 @@ from analytics_service.service import (
     CREATED,
     DELETED,
     UPDATED,
+    Version,
     apply_transaction_state,
     erase_user,
     event_time_us,
@@ -39,7 +41,7 @@ async def _apply(snapshot: TransactionSnapshot, ctx: HandlerContext, *, deleted:
     await note_profile(session=ctx.session, user_id=snapshot.user_id, timezone_name=snapshot.timezone, at_us=at_us,
                        current=profile)
     applied = await apply_transaction_state(session=ctx.session, user_id=snapshot.user_id, snapshot=snapshot,
-                                            deleted=deleted, version=(at_us, rank))
+                                            deleted=deleted, version=Version(at_us, rank, snapshot.revision))
     if not applied:
         log.info("stale %s for transaction %s ignored", ctx.envelope.type, snapshot.id,
                  extra={"event_id": ctx.envelope.event_id})

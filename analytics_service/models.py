@@ -41,9 +41,10 @@ class Rollup(Document):
 class TransactionRecord(Document):
     """The last applied state of one transaction: what it contributes to the rollups right now.
 
-    Updates and deletes subtract exactly this; the event time (microseconds, plus a rank for created <
-    updated < deleted at the same instant) refuses stale and out-of-order events. A deleted transaction
-    stays as a tombstone so a late created/updated event cannot bring it back.
+    Updates and deletes subtract exactly this; the snapshot's revision, or without one the event time
+    (microseconds, plus a rank for created < updated < deleted at the same instant), refuses stale and
+    out-of-order events (service.Version). A deleted transaction stays as a tombstone so a late
+    created/updated event cannot bring it back.
     """
 
     id: str  # "<user_id>|<transaction id>"
@@ -59,6 +60,7 @@ class TransactionRecord(Document):
     description: str = ""
     event_at_us: int
     event_rank: int
+    revision: int | None = None  # the snapshot's revision, when its producer sent one
 
     class Settings:
         name = "transactions"

@@ -5,6 +5,7 @@ rebuild's swap), so the rollups, the per-transaction record and the processed-ev
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
 
@@ -32,8 +33,26 @@ from shared.events import TransactionSnapshot
 
 # Order of events for one transaction at the same instant: created < updated < deleted.
 CREATED, UPDATED, DELETED = 0, 1, 2
-Version = tuple[int, int]  # (event time in microseconds since the epoch, rank)
 DESCRIPTION_KEPT = 200  # characters of a description kept for /top
+
+
+@dataclass(frozen=True)
+class Version:
+    """Which event of a transaction a record reflects, to refuse stale and out-of-order events.
+
+    The snapshot's revision (expense_service adds 1 on every change; a delete carries the next one) orders
+    exactly, whatever the producers' clocks say: when both sides have one, a higher revision wins, and at an
+    equal revision only a delete replaces a live state (a delete wins over any revision up to its own).
+    Otherwise (events from before revisions existed) the envelope's occurred_at decides, then the rank."""
+
+    at_us: int  # the envelope's occurred_at, in microseconds since the epoch
+    rank: int  # CREATED, UPDATED or DELETED
+    revision: int | None = None
+
+    def newer_than(self, other: "Version") -> bool:
+        if self.revision is not None and other.revision is not None:
+            return (self.revision, self.rank == DELETED) > (other.revision, other.rank == DELETED)
+        return (self.at_us, self.rank) > (other.at_us, other.rank)
 
 
 def event_time_us(moment: datetime) -> int:
@@ -66,7 +85,7 @@ def contribution_of_record(record: dict[str, Any] | None) -> Contribution | None
 
 
 def version_of(record: dict[str, Any]) -> Version:
-    return record["event_at_us"], record["event_rank"]
+    return Version(record["event_at_us"], record["event_rank"], record.get("revision"))
 
 
 def record_document(user_id: str, snapshot: TransactionSnapshot, *, deleted: bool, version: Version) -> dict[str, Any]:
@@ -75,7 +94,7 @@ def record_document(user_id: str, snapshot: TransactionSnapshot, *, deleted: boo
         "type": snapshot.type, "amount": Decimal128(snapshot.amount), "currency": snapshot.currency,
         "category_id": snapshot.category_id, "category_name": snapshot.category_name,
         "occurred_date": midnight(snapshot.occurred_date), "description": snapshot.description[:DESCRIPTION_KEPT],
-        "event_at_us": version[0], "event_rank": version[1],
+        "event_at_us": version.at_us, "event_rank": version.rank, "revision": version.revision,
     }
 
 
@@ -130,11 +149,11 @@ async def apply_transaction_state(*, session: AsyncClientSession, user_id: str, 
                                   deleted: bool, version: Version) -> bool:
     """Make the read model reflect this state of the transaction, unless a newer one is applied already.
 
-    Returns False for a stale state (older than, or as old as, the last applied one)."""
+    Returns False for a stale state (not newer than the last applied one: see Version)."""
     records = TransactionRecord.get_pymongo_collection()
     record_id = f"{user_id}|{snapshot.id}"
     current = await records.find_one({"_id": record_id}, session=session)
-    if current is not None and version_of(current) >= version:
+    if current is not None and not version.newer_than(version_of(current)):
         return False
     old = contribution_of_record(current)
     new = None if deleted else contribution_of(snapshot)

@@ -53,6 +53,7 @@ class ListedTransaction(BaseModel):
     description: str | None = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    revision: int | None = None  # used when the list carries it: then events and the list compare exactly
 
     @property
     def name(self) -> str:
@@ -109,7 +110,7 @@ async def fetch_transactions(*, settings: Settings, token: str, user_id: str, ti
                                         currency=item.currency.upper(), category_id=item.category_id,
                                         category_name=item.name, occurred_date=item.occurred_date,
                                         description=item.description or "", timezone=timezone_name),
-                    (event_time_us(stamp) if stamp else started_us, UPDATED))
+                    Version(event_time_us(stamp) if stamp else started_us, UPDATED, item.revision))
             offset += len(page.items)
             if len(fetched) > settings.rebuild_max_transactions:
                 raise Problem(422, "the history is too long to rebuild in one request")
@@ -127,8 +128,8 @@ def merge(user_id: str, fetched: dict[str, Fetched], current: dict[str, dict[str
     for transaction_id in sorted(set(fetched) | set(current)):
         listed, stored = fetched.get(transaction_id), current.get(transaction_id)
         if stored is not None and (
-                (listed is None and (stored["deleted"] or version_of(stored)[0] > started_us))
-                or (listed is not None and version_of(stored) > listed.version)):
+                (listed is None and (stored["deleted"] or version_of(stored).at_us > started_us))
+                or (listed is not None and version_of(stored).newer_than(listed.version))):
             records.append(stored)
             rollups.apply(None, contribution_of_record(stored))
         elif listed is not None:

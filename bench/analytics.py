@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from analytics_service.models import MODELS, Profile, TransactionRecord
 from analytics_service.periods import month_start
 from analytics_service.rollup_set import RollupSet
-from analytics_service.service import UPDATED, contribution_of, midnight, record_document, save_rollups
+from analytics_service.service import UPDATED, Version, contribution_of, midnight, record_document, save_rollups
 from analytics_service.settings import Settings
 from bench.tools import children, say, table
 from shared.auth import mint_access_token
@@ -88,7 +88,7 @@ async def seed(settings: Settings, today: date) -> dict[str, float]:
         rollups.apply(None, contribution_of(state))
         if final is not state:
             rollups.apply(contribution_of(state), contribution_of(final) if final else None)
-        records.append(record_document(USER, final or state, deleted=final is None, version=(1, UPDATED)))
+        records.append(record_document(USER, final or state, deleted=final is None, version=Version(1, UPDATED)))
     for first, currency in rollups.stale_tops():  # as the handler does, from the final states
         rollups.tops[first].refill(currency, [
             contribution_of(final) for _, final in changes if final is not None and final.type == "expense"

@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from analytics_service.rollups_top import TOP_KEPT, TOP_SERVED
@@ -67,6 +68,36 @@ async def test_stale_and_out_of_order_events_cannot_revert_or_resurrect(analytic
                                   "share": "1.0000"}]
     top = (await api.get("/api/analytics/top", params={"from": day.isoformat(), "to": day.isoformat()})).json()
     assert [item["id"] for item in top["currencies"][0]["items"]] == [kept_before.id]
+
+
+async def test_revisions_order_a_transactions_events_even_when_their_clocks_disagree(analytics, producer):
+    stack, day = analytics, date.today() - timedelta(days=3)
+    api = stack.client("analytics_service", headers=stack.auth("u1"))
+    created = snapshot("u1", amount="10.00", occurred_date=day).model_copy(update={"revision": 1})
+    second = created.model_copy(update={"amount": Decimal("20.00"), "revision": 2})
+    third = created.model_copy(update={"amount": Decimal("30.00"), "category_id": "c-bus", "category_name": "Bus",
+                                       "revision": 3})
+    t0 = datetime.now(timezone.utc)
+    # The producer's clock stepped back between the two updates, and they arrive in reverse order.
+    await producer.publish_raw(envelope_at(ExpenseCreated(expense=created), "u1", t0))
+    await caught_up(stack, 1)
+    await producer.publish_raw(envelope_at(ExpenseUpdated(before=second, after=third), "u1", t0 + timedelta(seconds=1)))
+    await caught_up(stack, 2)
+    await producer.publish_raw(envelope_at(ExpenseUpdated(before=created, after=second), "u1",
+                                           t0 + timedelta(seconds=2)))
+    await caught_up(stack, 3)
+    [eur] = (await summary_of(api, day))["currencies"]
+    assert (eur["expense"], eur["expense_count"], [c["category_name"] for c in eur["categories"]]) == (
+        "30.00", 1, ["Bus"])
+
+    # The delete carries the next revision: it wins over its own older clock, and a late revision 3 stays out.
+    gone = third.model_copy(update={"revision": 4})
+    await producer.publish_raw(envelope_at(ExpenseDeleted(expense=gone), "u1", t0 + timedelta(milliseconds=500)))
+    await caught_up(stack, 4)
+    assert (await summary_of(api, day))["currencies"] == []
+    await producer.publish_raw(envelope_at(ExpenseUpdated(before=second, after=third), "u1", t0 + timedelta(seconds=9)))
+    await caught_up(stack, 5)
+    assert (await summary_of(api, day))["currencies"] == []
 
 
 async def test_an_edit_moves_money_between_days_categories_currencies_and_types(analytics, producer):

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from aiohttp import web
 
-from analytics_service.service import DELETED, UPDATED, event_time_us, record_document
+from analytics_service.service import DELETED, UPDATED, Version, event_time_us, record_document
 from analytics_service.service_rebuild import Fetched, merge
 from analytics_service.tests.conftest import processed_count, snapshot
 from analytics_service.tests.oracle import Oracle
@@ -171,18 +171,18 @@ def test_merge_keeps_newer_events_and_tombstones_and_drops_what_the_list_no_long
         return snapshot("u1", id=name, amount=amount, occurred_date=day)
 
     def stored(name: str, amount: str, at_us: int, *, deleted: bool = False) -> dict:
-        version = (at_us, DELETED if deleted else UPDATED)
+        version = Version(at_us, DELETED if deleted else UPDATED)
         return record_document("u1", item(name, amount), deleted=deleted, version=version)
 
-    listed_version = (event_time_us(LISTED_AT), UPDATED)
+    listed_version = Version(event_time_us(LISTED_AT), UPDATED)
     fetched = {name: Fetched(item(name, amount), listed_version)
                for name, amount in (("same", "1.00"), ("edited-later", "2.00"), ("deleted-later", "3.00"),
                                     ("older-event", "4.00"))}
     current = {
-        "same": stored("same", "1.00", listed_version[0] - 1),
+        "same": stored("same", "1.00", listed_version.at_us - 1),
         "edited-later": stored("edited-later", "20.00", started + 1),  # an event applied during the rebuild
         "deleted-later": stored("deleted-later", "3.00", started + 2, deleted=True),
-        "older-event": stored("older-event", "40.00", listed_version[0] - 10),
+        "older-event": stored("older-event", "40.00", listed_version.at_us - 10),
         "created-later": stored("created-later", "6.00", started + 3),
         "gone": stored("gone", "7.00", started - 1),  # not listed, not touched since: deleted at the source
         "old-tombstone": stored("old-tombstone", "8.00", started - 1, deleted=True),
