@@ -2,8 +2,10 @@
 
 One record per transaction id. An event older than the record (a stale update, a create arriving after its
 update, anything after a delete) changes nothing, so out-of-order delivery cannot corrupt the ledger; the
-same event applied twice changes nothing either. Spending is always recomputed from the ledger, so an update
-that moves a transaction to another category, date, amount or currency corrects exactly the budgets involved.
+same event applied twice changes nothing either. "Older" is decided by the snapshots' revisions when both
+carry one (exact, whatever the producers' clocks), else by the events' emission times (supersedes).
+Spending is always recomputed from the ledger, so an update that moves a transaction to another category,
+date, amount or currency corrects exactly the budgets involved.
 """
 
 import logging
@@ -45,6 +47,15 @@ class LedgerChange:
         return key(self.before) != key(self.after)
 
 
+def supersedes(snapshot: TransactionSnapshot, *, as_of_us: int, rank: int, existing: Contribution) -> bool:
+    """Whether this event's state replaces the ledger record. With a revision on both sides, a higher revision
+    wins and, at an equal one, only a delete replaces a live state (a delete wins up to its own revision);
+    otherwise (events from before revisions) the later emission time wins, then delete > update > create."""
+    if snapshot.revision is not None and existing.revision is not None:
+        return (snapshot.revision, rank == DELETED) > (existing.revision, existing.deleted)
+    return (as_of_us, rank) > (existing.as_of_us, existing.rank)
+
+
 async def record_transaction(session: AsyncClientSession, snapshot: TransactionSnapshot, *, emitted_at: datetime,
                              rank: int) -> LedgerChange | None:
     """Apply one event's snapshot to the ledger; None when the event is stale, repeated or foreign."""
@@ -54,12 +65,13 @@ async def record_transaction(session: AsyncClientSession, snapshot: TransactionS
         if existing.user_id != snapshot.user_id:
             log.warning("transaction %s arrived for another user; ignored", snapshot.id)
             return None
-        if (existing.as_of_us, existing.rank) >= (as_of_us, rank):
+        if not supersedes(snapshot, as_of_us=as_of_us, rank=rank, existing=existing):
             return None
     record = Contribution(
         id=snapshot.id, user_id=snapshot.user_id, kind=snapshot.type, amount=snapshot.amount,
         currency=snapshot.currency.upper(), category_id=snapshot.category_id, category_name=snapshot.category_name,
-        occurred_date=snapshot.occurred_date, deleted=rank == DELETED, as_of_us=as_of_us, rank=rank)
+        occurred_date=snapshot.occurred_date, deleted=rank == DELETED, as_of_us=as_of_us, rank=rank,
+        revision=snapshot.revision)
     await record.save(session=session)
     before = existing if existing is not None and not existing.deleted else None
     return LedgerChange(before=before, after=None if record.deleted else record)

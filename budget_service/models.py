@@ -45,6 +45,7 @@ class Contribution(Document):
     # only milliseconds), then created 0 < updated 1 < deleted 2 for equal times. Older events are ignored.
     as_of_us: int
     rank: int
+    revision: int | None = None  # the snapshot's revision (+1 per change): when both sides have one, it decides
 
     class Settings:
         name = "ledger"

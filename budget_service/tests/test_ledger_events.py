@@ -75,6 +75,32 @@ async def test_out_of_order_and_stale_events_leave_the_newest_state(world: Budge
     await world.published("budget.threshold_80", 0)
 
 
+async def test_revisions_order_updates_delivered_in_reverse_whatever_their_clocks_say(world: BudgetWorld):
+    budget = await world.create_budget()
+    t0 = datetime.now(timezone.utc)
+    first = world.feed.revise(world.feed.snapshot("20.00"), revision=1)
+    second = world.feed.revise(first, amount="30.00", revision=2)
+    third = world.feed.revise(first, amount="85.00", revision=3)
+    await world.feed.send(ExpenseCreated(expense=first), at=t0)
+    await world.wait_spent(budget["id"], "20.00")
+    # The producer's clock stepped back between the updates (revision 3 says t0+1s, revision 2 says t0+2s),
+    # and they arrive newest first.
+    await world.feed.send(ExpenseUpdated(before=second, after=third), at=t0 + timedelta(seconds=1))
+    await world.wait_spent(budget["id"], "85.00")
+    await world.feed.send(ExpenseUpdated(before=first, after=second), at=t0 + timedelta(seconds=2))
+    await world.wait_processed(3)
+    assert (await world.budget(budget["id"]))["current"]["spent"] == "85.00"
+    await world.published("budget.threshold_80", 1)
+    # The delete carries the next revision: it wins over its older clock, and a late revision 3 stays out.
+    await world.feed.send(ExpenseDeleted(expense=world.feed.revise(third, revision=4)),
+                          at=t0 + timedelta(milliseconds=500))
+    await world.wait_spent(budget["id"], "0.00")
+    await world.feed.send(ExpenseUpdated(before=second, after=third), at=t0 + timedelta(seconds=9))
+    await world.wait_processed(5)
+    assert (await world.budget(budget["id"]))["current"]["spent"] == "0.00"
+    await world.published("budget.threshold_80", 1)
+
+
 async def test_a_redelivered_event_changes_nothing(world: BudgetWorld):
     budget = await world.create_budget()
     envelope = await world.feed.send(ExpenseCreated(expense=world.feed.snapshot("85.00")))
