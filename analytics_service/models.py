@@ -19,7 +19,8 @@ class Rollup(Document):
     kind "day" / "month": per (currencies[i], types[i], category_ids[i]) amounts[i] and counts[i];
     kind "series": per (currencies[k], types[k]) a month of daily amounts[k][d] and counts[k][d];
     kind "weeks": the same over an ISO year's weeks, amounts[k][w] for week w+1.
-    "series" and "weeks" amounts are integers of 10**-scale (units.py); without a scale, Decimal128."""
+    kind "top": a month's largest expenses (rollups_top.py).
+    "series", "weeks" and "top" amounts are integers of 10**-scale (units.py); without a scale, Decimal128."""
 
     id: str  # "<user_id>|<kind>|<period>"
     user_id: str
@@ -29,7 +30,7 @@ class Rollup(Document):
     types: list[str] = []
     category_ids: list[str | None] = []
     category_names: list[str] = []
-    amounts: list[Money] | list[list[int]] | list[list[Money]] = []
+    amounts: list[Money] | list[int] | list[list[int]] | list[list[Money]] = []
     scale: int | None = None
     counts: list[int] | list[list[int]] = []
 

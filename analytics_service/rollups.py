@@ -9,8 +9,8 @@ in one round trip each:
 - "series": a month's daily totals per (currency, type) without categories, for trends, patterns, insights;
 - "weeks": an ISO year's weekly totals per (currency, type), so weekly trends read a few documents a year;
 - "top": a month's largest expenses per currency (rollups_top.py), for /top.
-Amounts are Decimals in memory. In MongoDB "series" and "weeks" (thousands of amounts per query) store them
-as exact integers with a scale (units.py); the others store Decimal128.
+Amounts are Decimals in memory. In MongoDB "series", "weeks" and "top" (thousands of amounts per query)
+store them as exact integers with a scale (units.py); "day" and "month" store Decimal128.
 Rows are stored as parallel arrays rather than nested sub-documents: measured on SecantusDB, every nested
 container and every Decimal128 costs server time on each read, and reads dominate.
 """
@@ -176,7 +176,7 @@ class Series:
             "counts": [list(self.counts[key]) for key in keys],
         }
 
-    def load(self, doc: dict[str, Any] | None) -> None:
+    def load(self, doc: Mapping[str, Any] | None) -> None:
         if doc:
             for currency, type_, amounts, counts in zip(doc["currencies"], doc["types"], decimal_rows(doc),
                                                         doc["counts"], strict=True):
@@ -195,7 +195,7 @@ class DailySeries(Series):
         return day.day - 1
 
     @classmethod
-    def from_doc(cls, first: date, doc: dict[str, Any] | None) -> "DailySeries":
+    def from_doc(cls, first: date, doc: Mapping[str, Any] | None) -> "DailySeries":
         series = cls(first)
         series.load(doc)
         return series
@@ -212,7 +212,7 @@ class WeeklySeries(Series):
         return day.isocalendar().week - 1
 
     @classmethod
-    def from_doc(cls, year: int, doc: dict[str, Any] | None) -> "WeeklySeries":
+    def from_doc(cls, year: int, doc: Mapping[str, Any] | None) -> "WeeklySeries":
         series = cls(year)
         series.load(doc)
         return series

@@ -4,19 +4,20 @@ Each month keeps its TOP_KEPT largest expenses per currency (sorted: amount, the
 id) and how many expenses that currency has in the month. An add is an insert; a remove drops the entry.
 When removals leave fewer than TOP_SERVED entries while the month holds more expenses, the list is stale:
 its owner refills it from the month's transactions (rare: it takes TOP_KEPT - TOP_SERVED removals of
-listed expenses in one month). Pure data, no I/O.
+listed expenses in one month). Amounts are stored as exact integers with a scale (units.py). Pure data,
+no I/O.
 """
 
 from bisect import insort
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from bson import Decimal128
-
-from analytics_service.rollups import Contribution, to_decimal
+from analytics_service.rollups import Contribution
+from analytics_service.units import amount_of, encode_amounts
 
 TOP_SERVED = 100  # the most /top ever returns (its limit's cap)
 TOP_KEPT = 150  # kept per month and currency: a margin of removals before a refill
@@ -87,7 +88,7 @@ class MonthTop:
             "expense_counts": [self.counts[c] for c in currencies],
             "currencies": [currency for currency, _ in rows],
             "transaction_ids": [entry.transaction_id for _, entry in rows],
-            "amounts": [Decimal128(entry.amount) for _, entry in rows],
+            **encode_amounts([entry.amount for _, entry in rows], currencies),
             "dates": [entry.occurred_date.isoformat() for _, entry in rows],
             "category_ids": [entry.category_id for _, entry in rows],
             "category_names": [entry.category_name for _, entry in rows],
@@ -103,5 +104,28 @@ class MonthTop:
                     doc["currencies"], doc["transaction_ids"], doc["amounts"], doc["dates"], doc["category_ids"],
                     doc["category_names"], doc["descriptions"], strict=True):
                 top.entries.setdefault(currency, []).append(TopEntry(
-                    transaction_id, to_decimal(amount), date.fromisoformat(day), category_id, name, description))
+                    transaction_id, amount_of(doc, amount), date.fromisoformat(day), category_id, name, description))
         return top
+
+
+def listed_inside(doc: Mapping[str, Any] | None, start: date, end: date,
+                  limit: int) -> dict[str, tuple[list[TopEntry], bool]]:
+    """Per currency listed in a month's document: its largest expenses dated from start to end (at most
+    `limit`, largest first), and whether they surely are that part of the month's largest `limit` (the list
+    holds every expense of the month, or `limit` of the listed ones fall inside). Builds only the entries it
+    keeps: a three-year /top needs 10 of each month's 300, and building all of them cost 28 ms."""
+    if not doc:
+        return {}
+    first_day, last_day = start.isoformat(), end.isoformat()  # ISO dates compare as text
+    listed = Counter(doc["currencies"])
+    counts = dict(zip(doc["counted_currencies"], doc["expense_counts"], strict=True))
+    kept: dict[str, list[TopEntry]] = {currency: [] for currency in listed}
+    for index, (currency, day) in enumerate(zip(doc["currencies"], doc["dates"], strict=True)):
+        entries = kept[currency]
+        if len(entries) < limit and first_day <= day <= last_day:
+            entries.append(TopEntry(doc["transaction_ids"][index], amount_of(doc, doc["amounts"][index]),
+                                    date.fromisoformat(day), doc["category_ids"][index],
+                                    doc["category_names"][index], doc["descriptions"][index]))
+    return {currency: (entries, listed[currency] == counts.get(currency, 0) or len(entries) >= limit)
+            for currency, entries in kept.items()}
+

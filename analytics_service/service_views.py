@@ -11,7 +11,7 @@ from analytics_service.periods import (
     month_end,
 )
 from analytics_service.rollups import ZERO, top_id
-from analytics_service.rollups_top import MonthTop, TopEntry
+from analytics_service.rollups_top import TopEntry, listed_inside
 from analytics_service.schemas import (
     CategoryRank,
     CategoryRanking,
@@ -152,14 +152,10 @@ async def top_expenses(*, user_id: str, limit: int, start: date | None, end: dat
     docs = await fetch([top_id(user_id, first) for first in months])
     found: dict[str, list[TopEntry]] = defaultdict(list)
     for first in months:
-        top = MonthTop.from_doc(first, docs.get(top_id(user_id, first)))
         inside = DateRange(max(first, span.start), min(month_end(first), span.end))
-        for currency, entries in top.entries.items():
-            listed = [entry for entry in entries if entry.occurred_date in inside]
-            if top.complete(currency) or len(listed) >= limit:
-                found[currency] += listed[:limit]
-            else:
-                found[currency] += (await expenses_between(user_id, inside, currency))[:limit]
+        for currency, (listed, sure) in listed_inside(docs.get(top_id(user_id, first)), inside.start, inside.end,
+                                                      limit).items():
+            found[currency] += listed if sure else (await expenses_between(user_id, inside, currency))[:limit]
     currencies = []
     for currency, entries in sorted(found.items()):
         if not entries:

@@ -1,6 +1,7 @@
 """Exact amounts as integers: how the daily and weekly series store their money, and how views add it up.
 
-A series document holds `scale` and its amounts as integers of 10**-scale (cents for EUR: 1250 is 12.50).
+A series document (and a month's list of largest expenses) holds `scale` and its amounts as integers of
+10**-scale (cents for EUR: 1250 is 12.50).
 Measured on SecantusDB with a three-year daily trend (37 documents, ~4,500 amounts): the server answers in
 3.5 ms with int64 amounts against 9.5 ms with Decimal128, and the client decodes them for free instead of
 building 4,500 Decimal128 objects and converting each to a Decimal. Integers stay exact, and sums of
@@ -11,7 +12,7 @@ document has, so nothing is ever rounded on the way in. A document whose amounts
 document written before this encoding, have no scale and hold Decimal128 amounts: every reader takes both.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
@@ -57,11 +58,23 @@ def encode_rows(rows: Sequence[Sequence[Decimal]], currencies: Iterable[str]) ->
     return {"scale": None, "amounts": [[Decimal128(value) for value in row] for row in rows]}
 
 
+def encode_amounts(values: Sequence[Decimal], currencies: Iterable[str]) -> dict[str, Any]:
+    """encode_rows for a flat list of amounts (a month's largest expenses)."""
+    fields = encode_rows([values], currencies)
+    return {"scale": fields["scale"], "amounts": fields["amounts"][0]}
+
+
+def amount_of(doc: Mapping[str, Any], value: Any) -> Decimal:
+    """One stored amount of the document as a Decimal, whichever way it is stored."""
+    scale = doc.get("scale")
+    return _legacy_decimal(value) if scale is None else from_units(value, scale)
+
+
 def _legacy_decimal(value: Any) -> Decimal:
     return value.to_decimal() if isinstance(value, Decimal128) else Decimal(value)
 
 
-def unit_rows(doc: dict[str, Any]) -> tuple[int, list[list[int]]]:
+def unit_rows(doc: Mapping[str, Any]) -> tuple[int, list[list[int]]]:
     """(scale, amount rows as integers of 10**-scale) of a series document, whichever way it is stored."""
     scale = doc.get("scale")
     if scale is not None:
@@ -71,7 +84,7 @@ def unit_rows(doc: dict[str, Any]) -> tuple[int, list[list[int]]]:
     return scale, [[to_units(value, scale) for value in row] for row in rows]
 
 
-def decimal_rows(doc: dict[str, Any]) -> list[list[Decimal]]:
+def decimal_rows(doc: Mapping[str, Any]) -> list[list[Decimal]]:
     """The amount rows of a series document as Decimals, whichever way it is stored."""
     scale = doc.get("scale")
     if scale is None:

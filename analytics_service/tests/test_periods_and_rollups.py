@@ -3,10 +3,12 @@
 from datetime import date
 from decimal import Decimal
 
+from bson import Decimal128
+
 from analytics_service.periods import DateRange, add_years, cover, periods
 from analytics_service.rollup_set import RollupSet
 from analytics_service.rollups import Contribution
-from analytics_service.rollups_top import TOP_KEPT, TOP_SERVED, MonthTop
+from analytics_service.rollups_top import TOP_KEPT, TOP_SERVED, MonthTop, listed_inside
 from analytics_service.units import decimal_rows
 
 
@@ -98,3 +100,27 @@ def test_a_months_largest_expenses_stay_exact_through_removals_and_refill():
     top.refill("EUR", live)
     assert [e.transaction_id for e in top.entries["EUR"]] == [i.transaction_id for i in live[:TOP_KEPT]]
     assert top.counts["EUR"] == len(live) and top.stale() == []
+
+
+def test_a_months_largest_expenses_read_back_exactly_as_integers_or_as_decimal128():
+    first = date(2024, 5, 1)
+    top = MonthTop(first)
+    for n in range(TOP_KEPT + 5):  # EUR with sub-cent amounts (scale 3), and JPY
+        top.add(Contribution("EUR", "expense", None, "", date(2024, 5, 1 + n % 31), Decimal(n).scaleb(-3) + 1,
+                             transaction_id=f"e{n:03d}"))
+    for n in range(12):
+        top.add(Contribution("JPY", "expense", "c1", "Food", date(2024, 5, 2 + n), Decimal(1000 + n),
+                             transaction_id=f"j{n:03d}"))
+    stored = {"_id": "u1|top|2024-05", **top.to_fields()}
+    assert stored["scale"] == 3 and stored["amounts"][0] == 1154  # 1.154 EUR, the largest
+    legacy = {key: value for key, value in stored.items() if key != "scale"}
+    legacy["amounts"] = [Decimal128(entry.amount) for c in ("EUR", "JPY") for entry in top.entries[c]]
+    for doc in (stored, legacy):
+        assert MonthTop.from_doc(first, doc).entries == top.entries
+        part = listed_inside(doc, date(2024, 5, 3), date(2024, 5, 9), 10)
+        expected = {c: [e for e in top.entries[c] if date(2024, 5, 3) <= e.occurred_date <= date(2024, 5, 9)][:10]
+                    for c in ("EUR", "JPY")}
+        assert {c: entries for c, (entries, _) in part.items()} == expected
+        # EUR lists 150 of 155 but ten of them fall inside: surely the largest; JPY lists every expense.
+        assert part["EUR"][1] and part["JPY"][1]
+        assert listed_inside(doc, date(2024, 5, 31), date(2024, 5, 31), 10)["EUR"][1] is False
