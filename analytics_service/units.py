@@ -38,10 +38,11 @@ def decimals_of(value: Decimal) -> int:
 
 def to_units(value: Decimal, scale: int) -> int:
     """value * 10**scale exactly; scale must be at least decimals_of(value)."""
-    sign, digits, exponent = value.as_tuple()
-    assert isinstance(exponent, int) and exponent + scale >= 0
-    units = int("".join(map(str, digits))) * 10 ** (exponent + scale)
-    return -units if sign else units
+    numerator, denominator = value.as_integer_ratio()  # exact; a power of ten (reduced) below
+    units, remainder = divmod(numerator * 10**scale, denominator)
+    if remainder:
+        raise ValueError(f"{value} has more than {scale} decimals")
+    return units
 
 
 def from_units(units: int, scale: int) -> Decimal:
