@@ -59,9 +59,13 @@ def _to_decimal(value: object) -> object:
         raise ValueError("must be a decimal string such as \"12.50\", not a binary float")
     if isinstance(value, (str, int)):
         try:
-            return Decimal(str(value).strip())
+            parsed = Decimal(str(value).strip())
         except InvalidOperation:
             raise ValueError("must be a decimal number such as \"12.50\"") from None
+        # The bound applies to what clients send; totals the server computes may legitimately exceed it.
+        if parsed.is_finite() and abs(parsed) > MAX_AMOUNT:
+            raise ValueError("is too large")
+        return parsed
     if hasattr(value, "to_decimal"):  # bson Decimal128
         return value.to_decimal()
     return value
@@ -70,8 +74,6 @@ def _to_decimal(value: object) -> object:
 def _finite(value: Decimal) -> Decimal:
     if not value.is_finite():
         raise ValueError("must be a finite number")
-    if abs(value) > MAX_AMOUNT:
-        raise ValueError("is too large")
     return value
 
 

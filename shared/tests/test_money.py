@@ -33,3 +33,12 @@ def test_floats_unknown_currencies_and_non_positive_amounts_are_refused():
                 {"amount": "0", "currency": "EUR"}, {"amount": "NaN", "currency": "EUR"}):
         with pytest.raises(ValidationError):
             Priced(**bad)
+
+
+def test_clients_cannot_send_huge_amounts_but_server_totals_beyond_a_trillion_serialise():
+    with pytest.raises(ValidationError):
+        Priced(amount="1e13", currency="EUR")
+    with pytest.raises(ValidationError):
+        Priced(amount="1e999999", currency="EUR")
+    total = Priced(amount=Decimal("3000000000000.00"), currency="VND")  # years of spending in dong
+    assert total.model_dump(mode="json")["amount"] == "3000000000000.00"
