@@ -4,13 +4,14 @@ import logging
 
 from beanie import PydanticObjectId
 
-from expense_service.models import Category, IdempotencyRecord, Profile, Transaction
+from expense_service.models import Category, Profile, Transaction
 from expense_service.service_categories import find_category, forget_user, seed_default_categories
 from expense_service.service_groups import leave_groups_of_deleted_user
 from expense_service.service_profiles import apply_profile, user_prefs, valid_currency, valid_timezone
 from expense_service.service_transactions import record_transaction
 from shared.consumer import HandlerContext
 from shared.events import InvoicePaid, UserDeleted, UserProfileUpdated, UserRegistered
+from shared.idempotency import erase_user_keys
 from shared.money import CURRENCY_DIGITS, round_money
 
 log = logging.getLogger("expense_service.handlers")
@@ -38,8 +39,9 @@ async def _store_profile(event: UserRegistered | UserProfileUpdated, ctx: Handle
 async def on_user_deleted(event: UserDeleted, ctx: HandlerContext) -> None:
     """Erase everything of the user: transactions (their shares of group expenses too), categories, profile copy,
     idempotency records — and end their group memberships (see leave_groups_of_deleted_user)."""
-    for model in (Transaction, Category, Profile, IdempotencyRecord):
+    for model in (Transaction, Category, Profile):
         await model.get_pymongo_collection().delete_many({"user_id": event.user_id}, session=ctx.session)
+    await erase_user_keys(ctx, user_id=event.user_id)
     await leave_groups_of_deleted_user(user_id=event.user_id, session=ctx.session)
     forget_user(ctx.services, event.user_id)
 

@@ -1,4 +1,4 @@
-"""Beanie documents of the expense service: transactions, categories, profile copies, idempotency records,
+"""Beanie documents of the expense service: transactions, categories, profile copies,
 and shared expenses (groups, their expenses and settlements)."""
 
 from datetime import date, datetime, timezone
@@ -92,25 +92,6 @@ class Profile(Document):
     class Settings:
         name = "profiles"
         indexes = [IndexModel([("user_id", ASCENDING)], unique=True, name="one_profile_per_user")]
-
-
-class IdempotencyRecord(Document):
-    """The first response to a create carrying an Idempotency-Key; a retry gets it back."""
-
-    user_id: str
-    key: str
-    request_hash: str
-    transaction_id: str
-    response: dict[str, Any]
-    created_at: datetime = Field(default_factory=utc_now)
-    expires_at: datetime
-
-    class Settings:
-        name = "idempotency_keys"
-        indexes = [
-            IndexModel([("user_id", ASCENDING), ("key", ASCENDING)], unique=True, name="one_record_per_key"),
-            IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=0),
-        ]
 
 
 # --- shared expenses ------------------------------------------------------------------------------
@@ -228,4 +209,4 @@ class Settlement(Document):
         indexes = [IndexModel([("group_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)])]
 
 
-MODELS = [Transaction, Category, Profile, IdempotencyRecord, Group, GroupExpense, Settlement]
+MODELS = [Transaction, Category, Profile, Group, GroupExpense, Settlement]

@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from expense_service.models import TransactionType
@@ -27,7 +27,6 @@ from expense_service.service_categories import (
     rename_category,
 )
 from expense_service.service_csv import export_csv, export_filename
-from expense_service.service_idempotency import IDEMPOTENCY_KEY_PATTERN
 from expense_service.service_import import import_csv
 from expense_service.service_queries import list_transactions
 from expense_service.service_transactions import (
@@ -38,6 +37,7 @@ from expense_service.service_transactions import (
 )
 from shared.auth import CurrentUser
 from shared.errors import Problem
+from shared.idempotency import IdempotencyKey, mark_replayed
 from shared.runtime import Runtime
 from shared.schemas import Pagination
 
@@ -48,9 +48,6 @@ def get_runtime(request: Request) -> Runtime:
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 Filters = Annotated[TransactionFilters, Query()]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", pattern=IDEMPOTENCY_KEY_PATTERN,
-                                              description="a retry with the same key and body creates nothing "
-                                                          "twice; the same key with another body is a 422")]
 CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/vnd.ms-excel")
 
 expenses = APIRouter(prefix="/api/expenses", tags=["expenses"])
@@ -62,8 +59,7 @@ async def create(body: TransactionCreate, user: CurrentUser, runtime: RuntimeDep
                  idempotency_key: IdempotencyKey = None) -> TransactionPublic:
     created, replayed = await create_transaction(runtime=runtime, user_id=user.id, data=body,
                                                  idempotency_key=idempotency_key)
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    mark_replayed(response, replayed)
     response.headers["Location"] = f"/api/expenses/{created.id}"
     return created
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Response, status
 
-from expense_service.routes import IdempotencyKey, RuntimeDep
+from expense_service.routes import RuntimeDep
 from expense_service.schemas_groups import (
     BalancesPublic,
     GroupCreate,
@@ -41,6 +41,7 @@ from expense_service.service_groups import (
 )
 from expense_service.service_settlements import delete_settlement, list_settlements, record_settlement
 from shared.auth import CurrentUser
+from shared.idempotency import IdempotencyKey, mark_replayed
 from shared.schemas import Pagination
 
 groups = APIRouter(prefix="/api/groups", tags=["groups"])
@@ -108,8 +109,7 @@ async def create_expense(group_id: str, body: GroupExpenseCreate, user: CurrentU
                          response: Response, idempotency_key: IdempotencyKey = None) -> GroupExpensePublic:
     created, replayed = await create_group_expense(runtime=runtime, user_id=user.id, group_id=group_id, data=body,
                                                    idempotency_key=idempotency_key)
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    mark_replayed(response, replayed)
     response.headers["Location"] = f"/api/groups/{group_id}/expenses/{created.id}"
     return created
 
@@ -144,8 +144,7 @@ async def settle(group_id: str, body: SettlementCreate, user: CurrentUser, runti
                  idempotency_key: IdempotencyKey = None) -> SettlementPublic:
     created, replayed = await record_settlement(runtime=runtime, user_id=user.id, group_id=group_id, data=body,
                                                 idempotency_key=idempotency_key)
-    if replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    mark_replayed(response, replayed)
     return created
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
 
 from expense_service.models import ExpenseShare, Group, GroupExpense, utc_now
 from expense_service.schemas_groups import (
@@ -26,18 +25,18 @@ from expense_service.schemas_groups import (
 from expense_service.service_categories import find_category, prepare_user
 from expense_service.service_group_shares import sync_share_transactions
 from expense_service.service_groups import display_names, member_group, save_group
-from expense_service.service_idempotency import find_replay, remember, request_hash
 from expense_service.service_transactions import checked_amount
 from expense_service.split import SplitError, SplitMode, split_amount
 from shared.errors import Conflict, NotFound, Problem, field_problem
 from shared.events import GroupExpenseAdded, GroupShare
+from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
 from shared.money import minor_digits
 from shared.outbox import Tx
 from shared.runtime import Runtime
 from shared.schemas import PageParams
 
-IDEMPOTENCY_SCOPE = "group-expense:"
+CREATE_SCOPE = "group_expense.create"  # Idempotency-Key scope
 
 
 async def expense_public(expense: GroupExpense, group: Group | None = None) -> GroupExpensePublic:
@@ -129,20 +128,16 @@ def _require_editor(group: Group, expense: GroupExpense, user_id: str) -> None:
 async def create_group_expense(*, runtime: Runtime, user_id: str, group_id: str, data: GroupExpenseCreate,
                                idempotency_key: str | None = None) -> tuple[GroupExpensePublic, bool]:
     """The recorded expense, and whether it is the replay of an earlier request with the same key."""
-    key = IDEMPOTENCY_SCOPE + idempotency_key if idempotency_key else None
-    body_hash = request_hash(data) if key else ""
     group = await member_group(group_id, user_id)
-    if key and (replay := await find_replay(user_id=user_id, key=key, body_hash=body_hash)) is not None:
-        return GroupExpensePublic.model_validate(replay), True
     if data.participants is None and data.split_mode != "equal":
         raise field_problem("participants", f"required for a {data.split_mode} split: who, and their values")
     amount = checked_amount(data.amount, group.currency)
     prefs = await prepare_user(runtime=runtime, user_id=user_id)  # first: the caller's categories exist
-    category = await _category_label(user_id, data.category)
     occurred_date = data.occurred_date or prefs.today()
     payer_id = data.payer_id or user_id
 
-    async def body(tx: Tx) -> GroupExpensePublic:
+    async def create(tx: Tx) -> dict[str, Any]:
+        category = await _category_label(user_id, data.category)  # after the key: a retry is answered regardless
         group = await member_group(group_id, user_id, tx.session)
         _require_member(group, payer_id, "payer_id")
         participants = data.participants or [ParticipantIn(user_id=m.user_id) for m in group.members]
@@ -163,24 +158,15 @@ async def create_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
             description=expense.description, amount=expense.amount, currency=expense.currency,
             payer_id=expense.payer_id, added_by=user_id, occurred_date=expense.occurred_date,
             shares=[GroupShare(user_id=s.user_id, share=s.share) for s in expense.shares]), user_id=user_id)
-        public = await expense_public(expense)
-        if key:
-            await remember(session=tx.session, user_id=user_id, key=key, body_hash=body_hash,
-                           transaction_id=str(expense.id), response=public.model_dump(mode="json"),
-                           ttl_hours=runtime.settings.idempotency_ttl_hours)
-        return public
+        return (await expense_public(expense)).model_dump(mode="json")
 
     named = {p.user_id for p in data.participants} if data.participants else {m.user_id for m in group.members}
     await _prepare_members(runtime, {u for u in named if group.member(u)})
-    try:
-        return await runtime.atomic(body), False
-    except DuplicateKeyError:
-        if not key:
-            raise
-        replay = await find_replay(user_id=user_id, key=key, body_hash=body_hash)
-        if replay is None:
-            raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
-        return GroupExpensePublic.model_validate(replay), True
+    response, replayed = await run_idempotent(
+        runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key, create=create,
+        request={"group_id": str(group.id), **data.model_dump(mode="json")},  # one key, one group
+        ttl_hours=runtime.settings.idempotency_ttl_hours)
+    return GroupExpensePublic.model_validate(response), replayed
 
 
 async def list_group_expenses(*, user_id: str, group_id: str, page: PageParams) -> GroupExpensePage:

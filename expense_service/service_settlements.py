@@ -4,22 +4,22 @@ what they are owed (or pay what they owe), never more: their balance only moves 
 """
 
 from decimal import Decimal
+from typing import Any
 
 from beanie import PydanticObjectId
-from pymongo.errors import DuplicateKeyError
 
 from expense_service.models import Group, Settlement
 from expense_service.schemas_groups import SettlementCreate, SettlementPage, SettlementPublic
 from expense_service.service_groups import display_names, member_group, save_group
-from expense_service.service_idempotency import find_replay, remember, request_hash
 from expense_service.service_transactions import checked_amount
 from shared.errors import Conflict, NotFound, Problem, field_problem
+from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
 from shared.outbox import Tx
 from shared.runtime import Runtime
 from shared.schemas import PageParams
 
-IDEMPOTENCY_SCOPE = "settlement:"
+CREATE_SCOPE = "settlement.create"  # Idempotency-Key scope
 
 
 def _public(settlement: Settlement, names: dict[str, str]) -> SettlementPublic:
@@ -53,17 +53,13 @@ def _require_party(settlement_from: str, settlement_to: str, user_id: str, actio
 
 async def record_settlement(*, runtime: Runtime, user_id: str, group_id: str, data: SettlementCreate,
                             idempotency_key: str | None = None) -> tuple[SettlementPublic, bool]:
-    key = IDEMPOTENCY_SCOPE + idempotency_key if idempotency_key else None
-    body_hash = request_hash(data) if key else ""
     group = await member_group(group_id, user_id)
-    if key and (replay := await find_replay(user_id=user_id, key=key, body_hash=body_hash)) is not None:
-        return SettlementPublic.model_validate(replay), True
     _require_party(data.from_user, data.to_user, user_id, "record")
     if data.from_user == data.to_user:
         raise field_problem("to_user", "must differ from from_user")
     amount = checked_amount(data.amount, group.currency)
 
-    async def body(tx: Tx) -> SettlementPublic:
+    async def create(tx: Tx) -> dict[str, Any]:
         group = await member_group(group_id, user_id, tx.session)
         known = {m.user_id for m in group.members} | {f.user_id for f in group.former_members}
         for field in ("from_user", "to_user"):
@@ -76,22 +72,14 @@ async def record_settlement(*, runtime: Runtime, user_id: str, group_id: str, da
         _guard_former_parties(group, settlement, nets_before)
         await settlement.insert(session=tx.session)
         await save_group(group, tx.session)
-        public = _public(settlement, await display_names([settlement.from_user, settlement.to_user], group))
-        if key:
-            await remember(session=tx.session, user_id=user_id, key=key, body_hash=body_hash,
-                           transaction_id=str(settlement.id), response=public.model_dump(mode="json"),
-                           ttl_hours=runtime.settings.idempotency_ttl_hours)
-        return public
+        names = await display_names([settlement.from_user, settlement.to_user], group)
+        return _public(settlement, names).model_dump(mode="json")
 
-    try:
-        return await runtime.atomic(body), False
-    except DuplicateKeyError:
-        if not key:
-            raise
-        replay = await find_replay(user_id=user_id, key=key, body_hash=body_hash)
-        if replay is None:
-            raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
-        return SettlementPublic.model_validate(replay), True
+    response, replayed = await run_idempotent(
+        runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key, create=create,
+        request={"group_id": str(group.id), **data.model_dump(mode="json")},  # one key, one group
+        ttl_hours=runtime.settings.idempotency_ttl_hours)
+    return SettlementPublic.model_validate(response), replayed
 
 
 async def list_settlements(*, user_id: str, group_id: str, page: PageParams) -> SettlementPage:

@@ -6,18 +6,19 @@ from typing import Any
 
 from beanie import PydanticObjectId
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
 
 from expense_service.models import Category, Transaction, utc_now
 from expense_service.schemas import TransactionCreate, TransactionPublic, TransactionUpdate
 from expense_service.service_categories import category_names, prepare_user, resolve_category, touch_category
-from expense_service.service_idempotency import find_replay, remember, request_hash
 from shared.errors import Conflict, NotFound, field_problem
 from shared.events import ExpenseCreated, ExpenseDeleted, ExpenseUpdated, TransactionSnapshot
+from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
 from shared.money import fits_currency, minor_digits, round_money
 from shared.outbox import Tx
 from shared.runtime import Runtime
+
+CREATE_SCOPE = "transaction.create"  # Idempotency-Key scope
 
 
 def snapshot(transaction: Transaction, *, category_name: str, timezone: str) -> TransactionSnapshot:
@@ -84,40 +85,25 @@ async def remove_transaction(tx: Tx, *, transaction: Transaction, category_name:
 async def create_transaction(*, runtime: Runtime, user_id: str, data: TransactionCreate,
                              idempotency_key: str | None = None) -> tuple[TransactionPublic, bool]:
     """The created transaction, and whether it is the replay of an earlier request with the same key."""
-    body_hash = request_hash(data) if idempotency_key else ""
-    if idempotency_key:
-        replay = await find_replay(user_id=user_id, key=idempotency_key, body_hash=body_hash)
-        if replay is not None:
-            return TransactionPublic.model_validate(replay), True
     prefs = await prepare_user(runtime=runtime, user_id=user_id)
     currency = data.currency or prefs.default_currency
-    amount = checked_amount(data.amount, currency)
-    category = await resolve_category(user_id=user_id, ref=data.category, kind=data.type)
     occurred_date = data.occurred_date or prefs.today()
 
-    async def body(tx: Tx) -> TransactionPublic:
+    async def create(tx: Tx) -> dict[str, Any]:
+        # Checked here, after the key: a retry of a request that succeeded gets its answer whatever changed since.
+        amount = checked_amount(data.amount, currency)
+        category = await resolve_category(user_id=user_id, ref=data.category, kind=data.type, session=tx.session)
         transaction = Transaction(
             id=PydanticObjectId(), user_id=user_id, type=data.type, amount=amount, currency=currency,
             category_id=category.id, description=data.description, occurred_date=occurred_date,
             payment_method=data.payment_method, tags=data.tags, notes=data.notes)
         await record_transaction(tx, transaction=transaction, category=category, timezone=prefs.timezone)
-        public = to_public(transaction, category.name)
-        if idempotency_key:
-            await remember(session=tx.session, user_id=user_id, key=idempotency_key, body_hash=body_hash,
-                           transaction_id=str(transaction.id), response=public.model_dump(mode="json"),
-                           ttl_hours=runtime.settings.idempotency_ttl_hours)
-        return public
+        return to_public(transaction, category.name).model_dump(mode="json")
 
-    try:
-        return await runtime.atomic(body), False
-    except DuplicateKeyError:
-        if not idempotency_key:
-            raise
-        # A concurrent request with the same key committed first: answer as its retry.
-        replay = await find_replay(user_id=user_id, key=idempotency_key, body_hash=body_hash)
-        if replay is None:
-            raise Conflict("a request with this Idempotency-Key is in progress; retry shortly") from None
-        return TransactionPublic.model_validate(replay), True
+    response, replayed = await run_idempotent(runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key,
+                                              request=data, create=create,
+                                              ttl_hours=runtime.settings.idempotency_ttl_hours)
+    return TransactionPublic.model_validate(response), replayed
 
 
 async def _owned(user_id: str, transaction_id: str, session: AsyncClientSession | None = None) -> Transaction:

@@ -15,6 +15,7 @@ from shared.auth import TokenVerifier
 from shared.bus import Bus
 from shared.consumer import PROCESSED, EventConsumer, EventHandlers
 from shared.db import Database
+from shared.idempotency import create_idempotency_indexes
 from shared.outbox import OutboxRelay, Tx, create_outbox_indexes
 from shared.settings import ServiceSettings
 
@@ -60,6 +61,7 @@ class Runtime:
         self.database = Database(s, self.models)
         self.database.on_ready(create_outbox_indexes)
         self.database.on_ready(_processed_indexes)
+        self.database.on_ready(create_idempotency_indexes)  # Idempotency-Key records (shared.idempotency)
         self.bus = Bus(s)
         self.relay = OutboxRelay(self.database.db, self.bus, poll_seconds=s.outbox_poll_seconds,
                                  lease_seconds=s.outbox_lease_seconds)

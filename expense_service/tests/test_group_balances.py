@@ -55,6 +55,11 @@ async def test_three_members_three_split_modes_balances_and_transfers_match_the_
     assert first.status_code == second.status_code == 201, (first.text, second.text)
     retried = await cat.post(settlements, json=payment, headers={"Idempotency-Key": "cat-pays-ann"})
     assert retried.json() == first.json() and retried.headers["idempotent-replayed"] == "true"  # paid once
+    # The key names that payment in that group: in another group it is refused, never a replay of this one.
+    elsewhere = (await group_of(stack, "cat", "ann", name="Other"))["id"]
+    reused = await cat.post(f"{GROUPS}/{elsewhere}/settlements", json=payment,
+                            headers={"Idempotency-Key": "cat-pays-ann"})
+    assert reused.status_code == 422 and reused.json()["errors"][0]["field"] == "Idempotency-Key"
     assert second.json()["recorded_by"] == "ben" and second.json()["currency"] == "EUR"
     sheet = await balances(ann, gid)
     assert nets(sheet) == {"ann": "0.00", "ben": "0.00", "cat": "0.00"} and sheet["transfers"] == []
