@@ -156,20 +156,4 @@ class InvoiceCounter(Document):
         indexes = [IndexModel([("user_id", ASCENDING)])]
 
 
-class IdempotencyRecord(Document):
-    """A request that created something, by (user, scope, Idempotency-Key): a retry returns the same result."""
-
-    user_id: str
-    scope: str  # "invoice.create" or "payment.create:<invoice_id>"
-    key: str
-    request_hash: str
-    invoice_id: str
-    payment_id: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-
-    class Settings:
-        name = "idempotency_records"
-        indexes = [IndexModel([("user_id", ASCENDING), ("scope", ASCENDING), ("key", ASCENDING)], unique=True)]
-
-
-MODELS = [Client, BusinessProfile, Invoice, InvoiceCounter, IdempotencyRecord]
+MODELS = [Client, BusinessProfile, Invoice, InvoiceCounter]

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from invoice_service import service_invoices, service_lifecycle
-from invoice_service.deps import IdempotencyKey, RuntimeDep, Today
+from invoice_service.deps import RuntimeDep, Today
 from invoice_service.models import InvoiceStatus
 from invoice_service.schemas import (
     InvoiceCreate,
@@ -20,6 +20,7 @@ from invoice_service.schemas import (
 from invoice_service.totals import TOTALS_RULE
 from invoice_service.views import present_invoice, present_invoices, present_one
 from shared.auth import CurrentUser
+from shared.idempotency import IdempotencyKey, mark_replayed
 from shared.schemas import Pagination
 
 router = APIRouter(prefix="/api/invoices", tags=["invoices"])
@@ -37,18 +38,13 @@ TOTALS_DOC = ("Amounts are decimal strings in the invoice currency, computed by 
               "currency).")
 
 
-def _replayed(response: Response, created: bool) -> None:
-    if not created:
-        response.headers["Idempotent-Replayed"] = "true"
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=InvoicePublic, summary="Create a draft invoice",
              description=f"{NUMBERING}\n\n{TOTALS_DOC}\n\n{LIFECYCLE}")
 async def create_invoice(body: InvoiceCreate, user: CurrentUser, runtime: RuntimeDep, today: Today,
-                         idempotency_key: IdempotencyKey, response: Response) -> InvoicePublic:
+                         response: Response, idempotency_key: IdempotencyKey = None) -> InvoicePublic:
     invoice, created = await service_invoices.create_invoice(runtime=runtime, user_id=user.id, data=body,
                                                              idempotency_key=idempotency_key, today=today)
-    _replayed(response, created)
+    mark_replayed(response, not created)
     return await present_one(user.id, invoice, today=today)
 
 
@@ -114,11 +110,11 @@ async def invoice_pdf(invoice_id: str, user: CurrentUser, runtime: RuntimeDep) -
                          "invoice.paid (once). An amount above the balance due is refused with a 422 naming "
                          "`amount`. Honours Idempotency-Key.")
 async def record_payment(invoice_id: str, body: PaymentCreate, user: CurrentUser, runtime: RuntimeDep, today: Today,
-                         idempotency_key: IdempotencyKey, response: Response) -> PaymentResult:
+                         response: Response, idempotency_key: IdempotencyKey = None) -> PaymentResult:
     invoice, payment, created = await service_lifecycle.record_payment(
         runtime=runtime, user_id=user.id, invoice_id=invoice_id, data=body, idempotency_key=idempotency_key,
         today=today)
-    _replayed(response, created)
+    mark_replayed(response, not created)
     return PaymentResult(payment=PaymentPublic(**payment.model_dump(), currency=invoice.currency),
                          invoice=await present_one(user.id, invoice, today=today))
 

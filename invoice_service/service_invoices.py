@@ -10,7 +10,6 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from invoice_service.idempotency import find_previous, remember, request_hash
 from invoice_service.models import (
     OPEN_STATUSES,
     Discount,
@@ -26,13 +25,14 @@ from invoice_service.schemas import InvoiceCreate, InvoiceUpdate
 from invoice_service.service_clients import get_client, get_profile
 from invoice_service.totals import DiscountInput, LineInput, TotalsError, compute_totals
 from shared.errors import Conflict, NotFound, field_problem
+from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
 from shared.money import MAX_AMOUNT, fits_currency, round_money
 from shared.outbox import Tx
 from shared.runtime import Runtime
 from shared.schemas import PageParams
 
-CREATE_SCOPE = "invoice.create"
+CREATE_SCOPE = "invoice.create"  # Idempotency-Key scope
 
 
 class PricedLine(Protocol):
@@ -123,19 +123,16 @@ async def next_sequence(*, user_id: str, year: int, session: AsyncClientSession)
 async def create_invoice(*, runtime: Runtime, user_id: str, data: InvoiceCreate, idempotency_key: str | None,
                          today: date) -> tuple[Invoice, bool]:
     """A numbered draft; (invoice, False) when the Idempotency-Key names an earlier creation."""
-    fingerprint = request_hash(data.model_dump(mode="json"))
-    previous = await find_previous(user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key,
-                                   fingerprint=fingerprint)
-    if previous is not None:
-        return await get_invoice(user_id=user_id, invoice_id=previous.invoice_id), False
-    client = await get_client(user_id=user_id, client_id=data.client_id, field="client_id")
-    profile = await get_profile(user_id=user_id)
-    issue_date = data.issue_date or today
-    due_date, terms_days = resolve_due_date(issue_date, data.due_date, data.payment_terms_days,
-                                            profile.default_payment_terms_days)
-    content = price(data.lines, data.discount, data.currency)
+    made: list[Invoice] = []
 
-    async def body(tx: Tx) -> Invoice:
+    async def create(tx: Tx) -> dict[str, Any]:
+        # Read after the key is checked: a retry gets the invoice it made whatever changed since.
+        client = await get_client(user_id=user_id, client_id=data.client_id, field="client_id", session=tx.session)
+        profile = await get_profile(user_id=user_id, session=tx.session)
+        issue_date = data.issue_date or today
+        due_date, terms_days = resolve_due_date(issue_date, data.due_date, data.payment_terms_days,
+                                                profile.default_payment_terms_days)
+        content = price(data.lines, data.discount, data.currency)
         seq = await next_sequence(user_id=user_id, year=issue_date.year, session=tx.session)
         invoice = Invoice(
             user_id=user_id, number=format_number(profile.number_pattern, year=issue_date.year, seq=seq),
@@ -143,19 +140,18 @@ async def create_invoice(*, runtime: Runtime, user_id: str, data: InvoiceCreate,
             payment_terms_days=terms_days, currency=data.currency, notes=data.notes, terms=data.terms,
             amount_paid=round_money(Decimal(0), data.currency), balance_due=content["total"], **content)
         await invoice.insert(session=tx.session)
-        await remember(user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key, fingerprint=fingerprint,
-                       invoice_id=str(invoice.id), session=tx.session)
-        return invoice
+        made[:] = [invoice]
+        return {"invoice_id": str(invoice.id)}  # a retry reads the invoice as it is now
 
     try:
-        return await runtime.atomic(body), True
+        made_ids, replayed = await run_idempotent(runtime, user_id=user_id, scope=CREATE_SCOPE,
+                                                  key=idempotency_key, request=data, create=create)
     except DuplicateKeyError as exc:
-        previous = await find_previous(user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key,
-                                       fingerprint=fingerprint)
-        if previous is not None:  # a concurrent retry with the same key won
-            return await get_invoice(user_id=user_id, invoice_id=previous.invoice_id), False
         raise Conflict("that invoice number is already taken: the number pattern was changed to one that "
                        "repeats an earlier number; choose a different pattern") from exc
+    if replayed:
+        return await get_invoice(user_id=user_id, invoice_id=made_ids["invoice_id"]), False
+    return made[0], True
 
 
 async def get_invoice(*, user_id: str, invoice_id: str, session: AsyncClientSession | None = None) -> Invoice:

@@ -9,9 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from bson import ObjectId
-from pymongo.errors import DuplicateKeyError
 
-from invoice_service.idempotency import find_previous, remember, request_hash
 from invoice_service.models import Client, Invoice, InvoiceStatus, Party, Payment, utcnow
 from invoice_service.pdf import PdfFonts, render_invoice_pdf
 from invoice_service.schemas import PaymentCreate
@@ -19,13 +17,14 @@ from invoice_service.service_clients import client_party, get_profile, sender_pa
 from invoice_service.service_invoices import get_invoice, overdue_condition, save_invoice
 from shared.errors import Conflict, field_problem
 from shared.events import InvoiceOverdue, InvoicePaid, InvoiceSent
+from shared.idempotency import run_idempotent
 from shared.money import fits_currency
 from shared.outbox import Tx
 from shared.runtime import Runtime
 
 log = logging.getLogger("invoice_service.lifecycle")
 
-PAYMENT_SCOPE = "payment.create"
+PAYMENT_SCOPE = "payment.create"  # Idempotency-Key scope; the invoice id is part of the request
 MAX_PAYMENTS = 100  # per invoice: keeps the document and its payment list bounded
 
 
@@ -92,23 +91,12 @@ async def record_payment(*, runtime: Runtime, user_id: str, invoice_id: str, dat
                          idempotency_key: str | None, today: date) -> tuple[Invoice, Payment, bool]:
     """A (partial) payment; the one that clears the balance marks it paid and emits invoice.paid.
     Returns (invoice, payment, created): created is False when the Idempotency-Key replays an earlier one."""
-    fingerprint = request_hash({"invoice_id": invoice_id, **data.model_dump(mode="json")})
-
-    async def replay() -> tuple[Invoice, Payment, bool] | None:
-        previous = await find_previous(user_id=user_id, scope=PAYMENT_SCOPE, key=idempotency_key,
-                                       fingerprint=fingerprint)
-        if previous is None:
-            return None
-        invoice = await get_invoice(user_id=user_id, invoice_id=previous.invoice_id)
-        payment = next(p for p in invoice.payments if p.id == previous.payment_id)
-        return invoice, payment, False
-
-    if (earlier := await replay()) is not None:
-        return earlier
     if data.paid_date is not None and data.paid_date > today + timedelta(days=1):
         raise field_problem("paid_date", "cannot be in the future")
 
-    async def body(tx: Tx) -> tuple[Invoice, Payment, bool]:
+    made: list[tuple[Invoice, Payment]] = []
+
+    async def create(tx: Tx) -> dict[str, Any]:
         invoice = await get_invoice(user_id=user_id, invoice_id=invoice_id, session=tx.session)
         if invoice.status in (InvoiceStatus.DRAFT, InvoiceStatus.VOID):
             raise Conflict(f"invoice {invoice.number} is {invoice.status.value}; payments are recorded on sent "
@@ -134,16 +122,16 @@ async def record_payment(*, runtime: Runtime, user_id: str, invoice_id: str, dat
         else:
             invoice.status = InvoiceStatus.PARTIALLY_PAID
         await save_invoice(invoice, tx.session)
-        await remember(user_id=user_id, scope=PAYMENT_SCOPE, key=idempotency_key, fingerprint=fingerprint,
-                       invoice_id=str(invoice.id), payment_id=payment.id, session=tx.session)
-        return invoice, payment, True
+        made[:] = [(invoice, payment)]
+        return {"invoice_id": str(invoice.id), "payment_id": payment.id}  # a retry reads them as they are now
 
-    try:
-        return await runtime.atomic(body)
-    except DuplicateKeyError:
-        if (earlier := await replay()) is not None:  # a concurrent retry with the same key won
-            return earlier
-        raise
+    made_ids, replayed = await run_idempotent(
+        runtime, user_id=user_id, scope=PAYMENT_SCOPE, key=idempotency_key, create=create,
+        request={"invoice_id": invoice_id, **data.model_dump(mode="json")})
+    if not replayed:
+        return *made[0], True
+    invoice = await get_invoice(user_id=user_id, invoice_id=made_ids["invoice_id"])
+    return invoice, next(p for p in invoice.payments if p.id == made_ids["payment_id"]), False
 
 
 async def emit_overdue_notices(*, runtime: Runtime, today: date) -> int:

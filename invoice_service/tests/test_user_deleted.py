@@ -26,7 +26,7 @@ async def test_user_deleted_erases_their_clients_profile_invoices_and_counters(s
                        headers={"Idempotency-Key": "k1"})
     kept = await sent_invoice(staying)
     db = stack.runtime("invoice_service").database.db
-    collections = ("clients", "business_profiles", "invoices", "invoice_counters", "idempotency_records")
+    collections = ("clients", "business_profiles", "invoices", "invoice_counters", "idempotency_keys")
 
     async def leftovers() -> dict[str, int]:
         return {name: await db[name].count_documents({"user_id": "leaving"}) for name in collections}
