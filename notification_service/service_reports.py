@@ -54,13 +54,21 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+# Transactions are dated 1900-2199 (expense_service); weeks at the ends of the calendar would overflow date and
+# datetime arithmetic (9999-W52 ends after date.max; 0001-W01 starts before year 1 in UTC for zones east of it).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
 def week_bounds(week: str) -> tuple[date, date]:
     """Monday and Sunday of an ISO week such as 2026-W05; a week that does not exist is a 422."""
     try:
         year, number = week.split("-W")
+        if not FIRST_YEAR <= int(year) <= LAST_YEAR:
+            raise ValueError(week)
         monday = date.fromisocalendar(int(year), int(number), 1)
     except ValueError:
-        raise field_problem("week", "must be an existing ISO week such as 2026-W05") from None
+        message = f"must be an existing ISO week such as 2026-W05, in the years {FIRST_YEAR} to {LAST_YEAR}"
+        raise field_problem("week", message) from None
     return monday, monday + timedelta(days=6)
 
 

@@ -104,6 +104,15 @@ async def test_preview_refuses_a_malformed_or_impossible_week(notifications):
         "/api/notifications/reports/weekly/preview")).status_code == 401
 
 
+async def test_preview_refuses_weeks_at_the_ends_of_the_calendar_with_a_422_not_a_500(notifications):
+    # 9999-W52 ends after date.max; 0001-W01 starts before UTC's year 1 for a user east of Greenwich.
+    await seed_user(notifications, "u1", "ada@example.com", timezone="Asia/Tokyo")
+    for week in ("0001-W01", "9999-W52"):
+        r = await notifications.api("u1").post("/api/notifications/reports/weekly/preview", json={"week": week})
+        assert r.status_code == 422, (week, r.text)
+        assert r.json()["errors"][0]["field"] == "week"
+
+
 async def test_racing_scheduling_passes_send_one_report_per_user_per_week(notifications, publisher):
     n = notifications
     published = await publish_week_45(n, publisher)
