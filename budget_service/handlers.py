@@ -16,7 +16,7 @@ from budget_service.ledger import (
     periods_to_check,
     record_transaction,
 )
-from budget_service.models import Alert, Budget, Contribution, IdempotentCreate, PeriodState, UserState
+from budget_service.models import Alert, Budget, Contribution, PeriodState, UserState
 from shared.consumer import HandlerContext
 from shared.events import (
     ExpenseCreated,
@@ -27,6 +27,7 @@ from shared.events import (
     UserProfileUpdated,
     UserRegistered,
 )
+from shared.idempotency import erase_user_keys
 
 
 async def apply_transaction_event(snapshot: TransactionSnapshot, ctx: HandlerContext, *, rank: int) -> None:
@@ -74,8 +75,9 @@ async def erase_user(event: UserDeleted, ctx: HandlerContext) -> None:
     only an erasure mark, which turns away late events."""
     session, user_id = ctx.session, event.user_id
     await lock_user(session, user_id)
-    for model in (Budget, Contribution, PeriodState, Alert, IdempotentCreate):
+    for model in (Budget, Contribution, PeriodState, Alert):
         await model.get_pymongo_collection().delete_many({"user_id": user_id}, session=session)
+    await erase_user_keys(ctx, user_id=user_id)
     await UserState.get_pymongo_collection().replace_one(
         {"_id": user_id}, {"seq": 0, "erased_at": datetime.now(timezone.utc)}, session=session)
 

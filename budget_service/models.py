@@ -109,14 +109,4 @@ class UserState(Document):
         name = "user_states"
 
 
-class IdempotentCreate(Document):
-    id: str  # "<user id>:<Idempotency-Key>"
-    user_id: str
-    budget_id: str
-
-    class Settings:
-        name = "budget_idempotency_keys"
-        indexes = [IndexModel([("user_id", ASCENDING)])]
-
-
-MODELS = [Budget, Contribution, PeriodState, Alert, UserState, IdempotentCreate]
+MODELS = [Budget, Contribution, PeriodState, Alert, UserState]

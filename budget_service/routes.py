@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from budget_service import service
 from budget_service.schemas import (
@@ -17,6 +17,7 @@ from budget_service.schemas import (
 )
 from budget_service.settings import Settings
 from shared.auth import CurrentUser
+from shared.idempotency import IdempotencyKey, mark_replayed
 from shared.runtime import Runtime
 from shared.schemas import Pagination
 
@@ -31,8 +32,6 @@ def _settings(request: Request) -> Settings:
 
 RuntimeDep = Annotated[Runtime, Depends(_runtime)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200,
-                                              description="a retried create with the same key creates nothing twice")]
 
 router = APIRouter(prefix="/api/budgets", tags=["budgets"])
 
@@ -47,9 +46,11 @@ async def list_alerts(user: CurrentUser, page: Pagination,
 @router.post("", status_code=201, response_model=BudgetDetail, summary="Create a budget",
              description=CURRENCY_NOTE)
 async def create_budget(body: BudgetCreate, user: CurrentUser, runtime: RuntimeDep, settings: SettingsDep,
-                        idempotency_key: IdempotencyKey = None) -> BudgetDetail:
-    return await service.create_budget(runtime=runtime, settings=settings, user_id=user.id, data=body,
-                                       idempotency_key=idempotency_key)
+                        response: Response, idempotency_key: IdempotencyKey = None) -> BudgetDetail:
+    created, replayed = await service.create_budget(runtime=runtime, settings=settings, user_id=user.id, data=body,
+                                                    idempotency_key=idempotency_key)
+    mark_replayed(response, replayed)
+    return created
 
 
 @router.get("", response_model=BudgetPage, summary="The caller's budgets with their current period, newest first")

@@ -6,6 +6,7 @@ handlers, so a budget created or changed while expenses stream in is checked aga
 
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -17,7 +18,7 @@ from budget_service.accounting import (
     progress_through,
     today_for,
 )
-from budget_service.models import Alert, Budget, IdempotentCreate
+from budget_service.models import Alert, Budget
 from budget_service.periods import CustomPeriod
 from budget_service.progress import PeriodProgress, status_of
 from budget_service.schemas import (
@@ -33,6 +34,7 @@ from budget_service.schemas import (
 )
 from budget_service.settings import Settings
 from shared.errors import Conflict, NotFound, Problem, field_problem
+from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
 from shared.money import fits_currency, minor_digits, round_money
 from shared.outbox import Tx
@@ -41,6 +43,7 @@ from shared.schemas import PageParams
 
 # Fields whose change alters which spending a budget counts: its alert state then starts afresh.
 SCOPE_FIELDS = {"category_id", "currency", "period", "start_date"}
+CREATE_SCOPE = "budget.create"  # Idempotency-Key scope
 
 
 def period_view(progress: PeriodProgress, budget: Budget) -> PeriodPublic:
@@ -97,16 +100,15 @@ async def owned_budget(user_id: str, budget_id: str, session: AsyncClientSession
 
 
 async def create_budget(*, runtime: Runtime, settings: Settings, user_id: str, data: BudgetCreate,
-                        idempotency_key: str | None) -> BudgetDetail:
-    async def body(tx: Tx) -> Budget:
+                        idempotency_key: str | None) -> tuple[BudgetDetail, bool]:
+    """The new budget with its current period, and whether it is the replay of an earlier request with the key."""
+    made: list[Budget] = []
+
+    async def create(tx: Tx) -> dict[str, Any]:
         session = tx.session
         user = await lock_user(session, user_id)
         if user.erased:
             raise Problem(401, "this account has been deleted")
-        if idempotency_key:
-            earlier = await IdempotentCreate.get(f"{user_id}:{idempotency_key}", session=session)
-            if earlier is not None:
-                return await owned_budget(user_id, earlier.budget_id, session)
         if await Budget.find({"user_id": user_id}, session=session).count() >= settings.max_budgets_per_user:
             raise Conflict(f"a user may keep at most {settings.max_budgets_per_user} budgets")
         today = user.today
@@ -115,15 +117,19 @@ async def create_budget(*, runtime: Runtime, settings: Settings, user_id: str, d
                         start_date=_start_date(data.period, data.start_date, today))
         check_rules(budget, today, settings)
         await budget.insert(session=session)
-        if idempotency_key:
-            await IdempotentCreate(id=f"{user_id}:{idempotency_key}", user_id=user_id,
-                                   budget_id=str(budget.id)).insert(session=session)
         # Spending already recorded this period counts at once, and may already reach a threshold.
         await _check_current_period(tx, budget, today)
-        return budget
+        made[:] = [budget]
+        return {"budget_id": str(budget.id)}  # a retry reads the budget as it is now
 
-    budget = await runtime.atomic(body)
-    return await detail(budget, await today_for(user_id), past_shown=settings.past_periods_in_read)
+    made_ids, replayed = await run_idempotent(runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key,
+                                              request=data, create=create)
+    budget = made[0] if not replayed else await Budget.find_one(
+        {"_id": parse_object_id(made_ids["budget_id"]), "user_id": user_id})
+    if budget is None:  # a replay, but that budget was deleted since
+        raise Conflict("the budget this Idempotency-Key created has been deleted since; use a new key to create "
+                       "another")
+    return await detail(budget, await today_for(user_id), past_shown=settings.past_periods_in_read), replayed
 
 
 async def _check_current_period(tx: Tx, budget: Budget, today: date) -> None:
@@ -197,7 +203,6 @@ async def delete_budget(*, runtime: Runtime, user_id: str, budget_id: str) -> No
         budget = await owned_budget(user_id, budget_id, session)
         await forget_period_states(session, str(budget.id))
         await Alert.get_pymongo_collection().delete_many({"budget_id": str(budget.id)}, session=session)
-        await IdempotentCreate.get_pymongo_collection().delete_many({"budget_id": str(budget.id)}, session=session)
         await budget.delete(session=session)
 
     await runtime.atomic(body)

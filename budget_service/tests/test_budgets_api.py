@@ -154,11 +154,23 @@ async def test_custom_thresholds_and_a_custom_date_range(world: BudgetWorld):
 
 async def test_a_retried_create_with_the_same_idempotency_key_creates_one_budget(world: BudgetWorld):
     body = {"name": "Food", "limit_amount": "100.00", "currency": "EUR"}
-    first = await world.api.post("/api/budgets", json=body, headers={"Idempotency-Key": "create-food-1"})
-    again = await world.api.post("/api/budgets", json=body, headers={"Idempotency-Key": "create-food-1"})
+    key = {"Idempotency-Key": "create-food-1"}
+    first = await world.api.post("/api/budgets", json=body, headers=key)
+    again = await world.api.post("/api/budgets", json=body, headers=key)
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
+    assert "idempotent-replayed" not in first.headers and again.headers["idempotent-replayed"] == "true"
     assert (await world.api.get("/api/budgets")).json()["total"] == 1
+
+    other = await world.api.post("/api/budgets", json={**body, "limit_amount": "200.00"}, headers=key)
+    assert other.status_code == 422 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    malformed = await world.api.post("/api/budgets", json=body, headers={"Idempotency-Key": "k" * 256})
+    assert malformed.status_code == 422
+    # Deleted since: the retry creates nothing again, and says why.
+    assert (await world.api.delete(f"/api/budgets/{first.json()['id']}")).status_code == 204
+    gone = await world.api.post("/api/budgets", json=body, headers=key)
+    assert gone.status_code == 409 and "deleted" in gone.json()["detail"]
+    assert (await world.api.get("/api/budgets")).json()["total"] == 0
 
 
 async def test_today_is_the_users_own_day_once_user_events_tell_their_timezone(world: BudgetWorld):
