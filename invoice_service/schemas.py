@@ -18,6 +18,10 @@ TaxId = Annotated[str, StringConstraints(max_length=64)]
 PaymentTerms = Annotated[int, Field(ge=0, le=365, description="days from the issue date to the due date")]
 NumberPattern = Annotated[str, AfterValidator(validate_pattern)]
 PaymentMethod = Literal["bank_transfer", "card", "cash", "cheque", "paypal", "other"]
+# Calendar days of invoices and payments: the years expense_service accepts too. Unbounded, a due date computed
+# from 9999-12-31 plus the payment terms overflowed date arithmetic (a 500).
+EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
+InvoiceDate = Annotated[date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
 
 
 def _max_decimals(places: int) -> AfterValidator:
@@ -134,8 +138,8 @@ class LineIn(StrictModel):
 
 class InvoiceCreate(StrictModel):
     client_id: str
-    issue_date: date | None = Field(None, description="defaults to today (UTC)")
-    due_date: date | None = Field(None, description="give due_date or payment_terms_days, not both")
+    issue_date: InvoiceDate | None = Field(None, description="defaults to today (UTC)")
+    due_date: InvoiceDate | None = Field(None, description="give due_date or payment_terms_days, not both")
     payment_terms_days: PaymentTerms | None = Field(None, description="defaults to the business profile's terms")
     currency: Currency
     lines: list[LineIn] = Field(min_length=1, max_length=200)
@@ -150,8 +154,8 @@ class InvoiceUpdate(StrictModel):
     """A draft's changes; `lines` replaces every line."""
 
     client_id: str | None = None
-    issue_date: date | None = None
-    due_date: date | None = None
+    issue_date: InvoiceDate | None = None
+    due_date: InvoiceDate | None = None
     payment_terms_days: PaymentTerms | None = None
     currency: Currency | None = None
     lines: list[LineIn] | None = Field(None, min_length=1, max_length=200)
@@ -165,7 +169,7 @@ class InvoiceUpdate(StrictModel):
 class PaymentCreate(StrictModel):
     amount: PositiveAmount
     currency: Currency | None = Field(None, description="optional; must be the invoice's currency")
-    paid_date: date | None = Field(None, description="defaults to today (UTC)")
+    paid_date: InvoiceDate | None = Field(None, description="defaults to today (UTC)")
     method: PaymentMethod = "bank_transfer"
     reference: ShortText = ""
 

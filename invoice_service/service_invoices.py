@@ -180,7 +180,9 @@ async def list_invoices(*, user_id: str, page: PageParams, today: date, status: 
     issue_range: dict[str, datetime] = {}
     if date_from is not None:
         issue_range["$gte"] = bson_day(date_from)
-    if date_to is not None:  # half-open: SecantusDB may drop a $lte bound's own value under a compound index
+    # Half-open: SecantusDB may drop a $lte bound's own value under a compound index. The calendar's last day
+    # bounds nothing (and has no next day).
+    if date_to is not None and date_to < date.max:
         issue_range["$lt"] = bson_day(date_to + timedelta(days=1))
     if issue_range:
         conditions.append({"issue_date": issue_range})

@@ -110,3 +110,24 @@ async def test_clients_and_business_profile_crud(stack):
     invoice = await create_invoice(api, ids[1])
     assert invoice["number"] == "2026-00001"
     assert invoice["sender"]["payment_details"] == "IBAN X"  # a draft shows the profile as it is now
+
+
+async def test_dates_at_the_ends_of_the_calendar_are_a_422_or_an_open_bound_never_a_500(stack):
+    await stack.start("invoice_service")
+    api = stack.client("invoice_service", headers=stack.auth("freelancer-1"))
+    client_id = await add_client(api)
+    base = {"client_id": client_id, "currency": "EUR", "lines": [THREE_LINES[0]]}
+    for field, body in [("issue_date", {**base, "issue_date": "9999-12-31"}),  # + 30 days of terms: past date.max
+                        ("issue_date", {**base, "issue_date": "0001-01-01"}),
+                        ("due_date", {**base, "issue_date": "2026-03-02", "due_date": "9999-12-31"})]:
+        response = await api.post("/api/invoices", json=body)
+        assert response.status_code == 422, (body, response.text)
+        assert field in problem_fields(response)
+    invoice = await sent_invoice(api)
+    paid = await api.post(f"/api/invoices/{invoice['id']}/payments", json={"amount": "1.00", "paid_date": "0001-01-01"})
+    assert paid.status_code == 422 and problem_fields(paid) == ["paid_date"]
+
+    # A filter bound at the end of the calendar is simply no bound.
+    listed = await api.get("/api/invoices", params={"date_from": "0001-01-01", "date_to": "9999-12-31"})
+    assert listed.status_code == 200, listed.text
+    assert [i["id"] for i in listed.json()["items"]] == [invoice["id"]]
