@@ -175,6 +175,19 @@ async def test_bad_input_is_a_422_problem_naming_the_field(stack):
         assert (await api.get(EXPENSES, params=params)).status_code == 200, params
 
 
+async def test_a_currency_sent_as_a_json_array_or_object_is_a_422_naming_it_not_a_500(stack):
+    await start(stack)
+    api = client(stack, "alice")
+    expense = (await api.post(EXPENSES, json={"type": "expense", "amount": "10.00"})).json()
+    for currency in ([], ["EUR"], {}, {"$ne": ""}):
+        for method, path, body in [("POST", EXPENSES, {"type": "expense", "amount": "1.00", "currency": currency}),
+                                   ("PATCH", f"{EXPENSES}/{expense['id']}", {"currency": currency}),
+                                   ("POST", "/api/groups", {"name": "Trip", "currency": currency})]:
+            r = await api.request(method, path, json=body)
+            assert r.status_code == 422, (method, path, currency, r.text)
+            assert [e["field"] for e in r.json()["errors"]] == ["currency"], r.text
+
+
 async def test_default_currency_and_timezone_follow_the_newest_profile_event(stack):
     await start(stack)
     spy = await stack.spy("expense.created")
