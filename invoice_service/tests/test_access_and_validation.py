@@ -131,3 +131,20 @@ async def test_dates_at_the_ends_of_the_calendar_are_a_422_or_an_open_bound_neve
     listed = await api.get("/api/invoices", params={"date_from": "0001-01-01", "date_to": "9999-12-31"})
     assert listed.status_code == 200, listed.text
     assert [i["id"] for i in listed.json()["items"]] == [invoice["id"]]
+
+
+async def test_a_currency_sent_as_a_json_array_or_object_is_a_422_naming_it_not_a_500(stack):
+    await stack.start("invoice_service")
+    api = stack.client("invoice_service", headers=stack.auth("freelancer-1"))
+    invoice = await sent_invoice(api)
+    draft = await create_invoice(api, invoice["client_id"])
+    for currency in ([], ["EUR"], {}, {"$ne": ""}):
+        for method, path, body in [
+            ("POST", "/api/invoices", {"client_id": invoice["client_id"], "currency": currency,
+                                       "lines": [THREE_LINES[0]]}),
+            ("PATCH", f"/api/invoices/{draft['id']}", {"currency": currency}),
+            ("POST", f"/api/invoices/{invoice['id']}/payments", {"amount": "1.00", "currency": currency}),
+        ]:
+            response = await api.request(method, path, json=body)
+            assert response.status_code == 422, (method, path, currency, response.text)
+            assert problem_fields(response) == ["currency"]
