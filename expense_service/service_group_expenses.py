@@ -162,10 +162,9 @@ async def create_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
 
     named = {p.user_id for p in data.participants} if data.participants else {m.user_id for m in group.members}
     await _prepare_members(runtime, {u for u in named if group.member(u)})
-    response, replayed = await run_idempotent(
-        runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key, create=create,
-        request={"group_id": str(group.id), **data.model_dump(mode="json")},  # one key, one group
-        ttl_hours=runtime.settings.idempotency_ttl_hours)
+    response, replayed = await run_idempotent(runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key,
+                                              request={"group_id": str(group.id), **data.model_dump(mode="json")},
+                                              create=create)  # the group is part of the request: one key, one group
     return GroupExpensePublic.model_validate(response), replayed
 
 

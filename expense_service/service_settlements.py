@@ -75,10 +75,9 @@ async def record_settlement(*, runtime: Runtime, user_id: str, group_id: str, da
         names = await display_names([settlement.from_user, settlement.to_user], group)
         return _public(settlement, names).model_dump(mode="json")
 
-    response, replayed = await run_idempotent(
-        runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key, create=create,
-        request={"group_id": str(group.id), **data.model_dump(mode="json")},  # one key, one group
-        ttl_hours=runtime.settings.idempotency_ttl_hours)
+    response, replayed = await run_idempotent(runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key,
+                                              request={"group_id": str(group.id), **data.model_dump(mode="json")},
+                                              create=create)  # the group is part of the request: one key, one group
     return SettlementPublic.model_validate(response), replayed
 
 

@@ -101,8 +101,7 @@ async def create_transaction(*, runtime: Runtime, user_id: str, data: Transactio
         return to_public(transaction, category.name).model_dump(mode="json")
 
     response, replayed = await run_idempotent(runtime, user_id=user_id, scope=CREATE_SCOPE, key=idempotency_key,
-                                              request=data, create=create,
-                                              ttl_hours=runtime.settings.idempotency_ttl_hours)
+                                              request=data, create=create)
     return TransactionPublic.model_validate(response), replayed
 
 

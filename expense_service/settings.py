@@ -16,5 +16,4 @@ class Settings(ServiceSettings):
     import_max_rows: int = 10_000
     import_max_reported_errors: int = 100
     max_categories_per_user: int = 200
-    idempotency_ttl_hours: int = 24
     max_group_members: int = 50  # participants of a group expense are at most the members

@@ -6,7 +6,8 @@ same transaction as what it stands for: both exist or neither. Then:
 - the same key with a different request is a 422 naming Idempotency-Key (the IETF httpapi draft's answer);
 - a concurrent duplicate runs into the winner's claim on the unique index, waits for it to commit and gets its
   response; 409 "in progress" when the winner has not committed within `wait_seconds`.
-A key is remembered for `ttl_hours` (TTL index; an expired record still present is ignored).
+A key is remembered for `ttl_hours`, by default the IDEMPOTENCY_TTL_HOURS setting (24; a TTL index removes
+expired records, and one not yet removed is ignored).
 
     created, replayed = await run_idempotent(runtime, user_id=user.id, scope="expense.create", key=key,
                                              request=body, create=insert_expense)   # create(tx) -> JSON dict
@@ -111,7 +112,7 @@ async def _stored_response(runtime: "Runtime", *, user_id: str, scope: str, key:
 
 
 async def run_idempotent(runtime: "Runtime", *, user_id: str, scope: str, key: str | None,
-                         request: BaseModel | Mapping[str, Any], create: Create, ttl_hours: float = 24,
+                         request: BaseModel | Mapping[str, Any], create: Create, ttl_hours: float | None = None,
                          wait_seconds: float = 10.0) -> tuple[dict[str, Any], bool]:
     """Run `create(tx)` in one transaction (runtime.atomic) unless this user already made this request with this
     key in this scope; returns (response, replayed). `create` returns the JSON-ready dict a retry gets back (the
@@ -120,11 +121,12 @@ async def run_idempotent(runtime: "Runtime", *, user_id: str, scope: str, key: s
         return await runtime.atomic(create), False
     fingerprint = request_hash(request)
     records = runtime.database.db[IDEMPOTENCY_COLLECTION]
+    kept_for = timedelta(hours=runtime.settings.idempotency_ttl_hours if ttl_hours is None else ttl_hours)
 
     async def body(tx: Tx) -> dict[str, Any]:
         now = datetime.now(timezone.utc)
         claim = {"_id": ObjectId(), "user_id": user_id, "scope": scope, "key": key, "request_hash": fingerprint,
-                 "response": None, "created_at": now, "expires_at": now + timedelta(hours=ttl_hours)}
+                 "response": None, "created_at": now, "expires_at": now + kept_for}
         try:  # first write of the transaction: a duplicate stops here, before doing any work
             await records.insert_one(claim, session=tx.session)
         except OperationFailure as exc:

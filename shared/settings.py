@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = 1.0
     outbox_lease_seconds: float = 15.0
     startup_wait_seconds: float = 10.0  # how long start-up waits for MongoDB and the broker before serving
+    idempotency_ttl_hours: float = 24  # how long an Idempotency-Key is remembered (shared.idempotency)
 
     @property
     def database_name(self) -> str:

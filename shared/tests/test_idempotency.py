@@ -32,7 +32,8 @@ THINGS = "things"
 async def runtime(stack) -> AsyncIterator[Runtime]:
     settings = ServiceSettings(service_name="idem_service", environment="test", mongodb_url=stack.mongo_url,
                                mongodb_db=stack.database_name("idem_service"), amqp_url=stack.amqp_url,
-                               amqp_exchange=stack.exchange, amqp_queue_prefix=stack.queue_prefix)
+                               amqp_exchange=stack.exchange, amqp_queue_prefix=stack.queue_prefix,
+                               idempotency_ttl_hours=6)
     # A database used before this module: expense_service's unscoped unique index on (user_id, key).
     client: AsyncMongoClient = AsyncMongoClient(stack.mongo_url)
     await client[settings.database_name][IDEMPOTENCY_COLLECTION].create_indexes(
@@ -166,11 +167,15 @@ async def test_a_duplicate_of_a_request_still_in_flight_gets_409_in_progress_the
     assert (retried, replayed, calls) == (created, True, [])
 
 
-async def test_an_expired_key_is_free_again(runtime):
+async def test_a_key_is_kept_for_the_configured_hours_and_is_free_again_once_expired(runtime):
     await run_idempotent(runtime, user_id="u1", scope="thing.create", key="old", request={"a": 1},
-                         create=creating("yesterday"), ttl_hours=24)
-    record = await runtime.database.db[IDEMPOTENCY_COLLECTION].find_one({"key": "old"})
-    assert record["expires_at"] - record["created_at"] == timedelta(hours=24)
+                         create=creating("earlier"))
+    await run_idempotent(runtime, user_id="u1", scope="thing.create", key="short", request={"a": 1},
+                         create=creating("earlier"), ttl_hours=0.5)
+    records = runtime.database.db[IDEMPOTENCY_COLLECTION]
+    kept = {r["key"]: r["expires_at"] - r["created_at"] async for r in records.find()}
+    assert kept == {"old": timedelta(hours=6), "short": timedelta(minutes=30)}  # the setting, or the caller's
+    record = await records.find_one({"key": "old"})
     await runtime.database.db[IDEMPOTENCY_COLLECTION].update_one(
         {"_id": record["_id"]}, {"$set": {"expires_at": datetime.now(timezone.utc) - timedelta(seconds=1)}})
     created, replayed = await run_idempotent(runtime, user_id="u1", scope="thing.create", key="old",
