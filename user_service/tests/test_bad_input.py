@@ -59,6 +59,16 @@ async def test_unknown_fields_are_refused_naming_them(api):
     assert money.status_code == 422 and fields(money) == ["monthly_income"]
 
 
+async def test_a_currency_sent_as_a_json_array_or_object_is_refused_naming_it_not_a_500(api):
+    account = await sign_up(api, "g@example.com")
+    for currency in ([], ["EUR"], {}, {"$ne": ""}):
+        register = await api.post("/api/auth/register", json={"email": "h@example.com", "password": PASSWORD,
+                                                               "default_currency": currency})
+        assert register.status_code == 422 and fields(register) == ["default_currency"], register.text
+        patch = await api.patch("/api/users/me", headers=account.auth, json={"default_currency": currency})
+        assert patch.status_code == 422 and fields(patch) == ["default_currency"], patch.text
+
+
 async def test_a_10_mb_body_is_refused_with_413_whether_announced_or_streamed(api, stack):
     # Announced: refused from the headers, before the body is read (so a raw socket, which can read the
     # answer without first pushing 10 MB into a connection the server is closing).
