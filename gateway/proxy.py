@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.types import Receive, Scope, Send
 
-from gateway.ratelimit import RateLimiter, email_from_body
+from gateway.ratelimit import MAX_PARSED_BODY, RateLimiter, emails_from_body
 from gateway.routing import RouteTable
 from gateway.settings import Settings
 from gateway.upstream import UpstreamError
@@ -84,7 +84,7 @@ class Proxy:
                 continue
             if name == b"authorization":
                 authorization = value
-            elif name == b"content-type":
+            elif name == b"content-type" and content_type is None:  # the first, as the services read it
                 content_type = value
             forward.append((name, value))
         if connection_tokens:  # headers the client marked hop-by-hop go no further either
@@ -132,8 +132,15 @@ class Proxy:
             elif len(body) > self.max_body:
                 raise BodyTooLarge
             if rule_path is not None:
+                if len(body) > MAX_PARSED_BODY:
+                    return await self._problem(send, 413, f"a credential request is at most {MAX_PARSED_BODY} bytes",
+                                               path, id_header)
+                emails = emails_from_body(body, content_type or b"")
+                if len(emails) > 1:
+                    return await self._problem(send, 400, "the request names more than one account", path,
+                                               id_header)
                 retry_after = self.limiter.attempt(rule_path, address=address, now=time.monotonic(),
-                                                   email=email_from_body(body, content_type or b""))
+                                                   email=next(iter(emails), None))
                 if retry_after:
                     return await self._problem(send, 429, "too many attempts; try again later", path, id_header,
                                                (b"retry-after", str(retry_after).encode()))

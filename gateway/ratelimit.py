@@ -6,13 +6,15 @@ more than one needs a shared store (Redis INCR/ZSET) behind the same interface.
 
 import json
 import math
+import re
 from collections import deque
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from gateway.settings import RateRule
 
-MAX_PARSED_BODY = 16_384  # credential bodies are tiny; larger ones are only limited per address
+MAX_PARSED_BODY = 16_384  # credential bodies are tiny: larger ones are refused (JSON whitespace would hide them)
 SWEEP_EVERY = 1024
+CREDENTIAL_FIELDS = ("email", "username")
 
 
 class SlidingWindow:
@@ -63,22 +65,33 @@ class RateLimiter:
         return 0
 
 
-def email_from_body(body: bytes, content_type: bytes) -> str | None:
-    """The email (or OAuth2 form `username`) a credential request is about, normalised; None if there is none."""
+def emails_from_body(body: bytes, content_type: bytes) -> set[str]:
+    """Every email (or OAuth2 form `username`) a credential request names, normalised; empty if there is none.
+
+    Read the way user_service reads it, so no variant dodges the per-email limit: a body without a media type is
+    JSON; in JSON every top-level `email`/`username`, repeated keys too (the service keeps the last); in a form
+    every `username`/`email` value, split on "&" and ";" (the service's parser splits on both and keeps a repeated
+    field's last value). More than one email is an ambiguous request for the caller to refuse."""
     if not body or len(body) > MAX_PARSED_BODY:
-        return None
+        return set()
     media_type = content_type.split(b";", 1)[0].strip().lower()
-    value: object = None
-    if media_type == b"application/json" or media_type.endswith(b"+json"):
+    values: list[object] = []
+    if not media_type or media_type == b"application/json" or media_type.endswith(b"+json"):
+        objects: list[list[tuple[str, object]]] = []
+
+        def keep(pairs: list[tuple[str, object]]) -> dict[str, object]:
+            objects.append(pairs)  # innermost first: the top-level object comes last
+            return dict(pairs)
+
         try:
-            data = json.loads(body)
-        except ValueError:
-            return None
-        if isinstance(data, dict):
-            value = data.get("email") or data.get("username")
+            document = json.loads(body, object_pairs_hook=keep)
+        except (ValueError, RecursionError):
+            return set()
+        if isinstance(document, dict):
+            values = [value for key, value in objects[-1] if key in CREDENTIAL_FIELDS]
     elif media_type == b"application/x-www-form-urlencoded":
-        form = parse_qs(body.decode("utf-8", "replace"), max_num_fields=50)
-        value = (form.get("email") or form.get("username") or [None])[0]
-    if isinstance(value, str) and value.strip():
-        return value.strip().lower()
-    return None
+        for pair in re.split(r"[&;]", body.decode("utf-8", "replace")):
+            name, _, value = pair.partition("=")
+            if unquote_plus(name) in CREDENTIAL_FIELDS:
+                values.append(unquote_plus(value))
+    return {value.strip().lower() for value in values if isinstance(value, str) and value.strip()}

@@ -117,3 +117,44 @@ async def test_a_body_just_under_the_limit_passes_whole(stack, stubs):
 
     assert response.status_code == 200
     assert response.json()["body_sha256"] == hashlib.sha256(payload).hexdigest()
+
+
+async def test_every_way_user_service_reads_a_login_counts_towards_its_email(stack, stubs):
+    # user_service reads a body without a Content-Type as JSON, the first of repeated Content-Types, the last of
+    # repeated form fields, splits forms on ";" too and skips any JSON whitespace: none of these may dodge the
+    # limit of the victim's email.
+    users = await stubs("user_service")
+    rules = (RateRule(path="/api/auth/login", per_email=1, per_address=100),)
+    api = await start_gateway(stack, {"user_service": users.url}, rate_limits=rules)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    dodges = [
+        {"content": b'{"email": "VICTIM@example.com", "password": "x"}'},
+        {"content": b'{"email": "VICTIM@example.com", "password": "x"}',
+         "headers": [("content-type", "application/json"), ("content-type", "text/plain")]},
+        {"content": b"username=decoy%40example.com&username=VICTIM%40example.com&password=x", "headers": form},
+        {"content": b"username=decoy%40example.com;username=VICTIM%40example.com&password=x", "headers": form},
+        {"content": b"email=decoy%40example.com&username=VICTIM%40example.com&password=x", "headers": form},
+        {"content": b'{"email": "decoy@example.com", "email": "VICTIM@example.com", "password": "x"}',
+         "headers": {"content-type": "application/json"}},
+        {"content": b'{"email": "VICTIM@example.com", "password": "x"' + b" " * 20_000 + b"}",
+         "headers": {"content-type": "application/json"}},
+    ]
+    for i, dodge in enumerate(dodges):
+        victim = f"victim{i}@example.com"
+        first = await api.post("/api/auth/login", json={"email": victim, "password": "x"})
+        dodge["content"] = dodge["content"].replace(b"VICTIM", f"victim{i}".encode())
+        second = await api.post("/api/auth/login", **dodge)
+        assert first.status_code == 200
+        assert second.status_code in (400, 413, 429), (dodge, second.status_code)
+        assert second.headers["content-type"] == "application/problem+json"
+    assert len(users.requests) == len(dodges)  # only the first login for each victim reached user_service
+
+
+async def test_odd_credential_bodies_are_passed_on_not_a_500(stack, stubs):
+    users = await stubs("user_service")
+    api = await start_gateway(stack, {"user_service": users.url})
+    for content, content_type in [(b"[" * 10_000, "application/json"),
+                                  (b"&".join(b"f%d=1" % i for i in range(100)), "application/x-www-form-urlencoded"),
+                                  (b"\xff\xfe{", "application/json")]:
+        response = await api.post("/api/auth/login", content=content, headers={"content-type": content_type})
+        assert response.status_code == 200, (content[:20], response.text)  # the stub's answer: it got through
