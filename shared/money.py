@@ -47,8 +47,10 @@ def fits_currency(amount: Decimal, currency: str) -> bool:
     return -(exponent + trailing_zeros) <= minor_digits(currency)
 
 
-def _check_currency(value: str) -> str:
-    code = value.strip().upper() if isinstance(value, str) else value
+def _check_currency(value: object) -> str:
+    if not isinstance(value, str):  # a JSON array or object must be a 422, not a TypeError from the lookup
+        raise ValueError("must be an ISO 4217 currency code, such as EUR or USD")
+    code = value.strip().upper()
     if code not in CURRENCY_DIGITS:
         raise ValueError("must be an ISO 4217 currency code, such as EUR or USD")
     return code

@@ -30,7 +30,8 @@ def test_rounding_is_half_up_to_the_minor_unit():
 def test_floats_unknown_currencies_and_non_positive_amounts_are_refused():
     assert Priced(amount="12.50", currency="eur").model_dump(mode="json") == {"amount": "12.50", "currency": "EUR"}
     for bad in ({"amount": 12.5, "currency": "EUR"}, {"amount": "1", "currency": "XXX"},
-                {"amount": "0", "currency": "EUR"}, {"amount": "NaN", "currency": "EUR"}):
+                {"amount": "0", "currency": "EUR"}, {"amount": "NaN", "currency": "EUR"},
+                {"amount": "1", "currency": ["EUR"]}, {"amount": "1", "currency": {"code": "EUR"}}):
         with pytest.raises(ValidationError):
             Priced(**bad)
 
