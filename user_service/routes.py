@@ -30,7 +30,9 @@ auth_router = APIRouter(prefix="/api/auth", tags=["auth"])
 users_router = APIRouter(prefix="/api/users", tags=["users"])
 jwks_router = APIRouter(tags=["auth"])
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# OAuth2's password grant form (RFC 6749 §4.3.2). Not multipart: the gateway's per-email login limit reads JSON and
+# this form only, so a multipart login would slip past it.
+FORM_TYPES = ("application/x-www-form-urlencoded",)
 NO_STORE = {"Cache-Control": "no-store"}  # token responses must never be cached (RFC 6749 §5.1)
 
 _LOGIN_FORM_SCHEMA = {
