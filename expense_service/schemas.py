@@ -4,11 +4,10 @@ from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from expense_service.models import TransactionType
-from shared.money import Currency as IsoCurrency
-from shared.money import DecimalStr, PositiveAmount, round_money
+from shared.money import Currency, DecimalStr, PositiveAmount, round_money
 from shared.schemas import Page, StrictModel
 
 DESCRIPTION_MAX = 500
@@ -23,14 +22,8 @@ EARLIEST_DATE, LATEST_DATE = date(1900, 1, 1), date(2199, 12, 31)
 FINEST_MINOR_UNIT = Decimal("0.0001")
 
 
-def _text_only(value: object) -> object:
-    # shared.money.Currency looks a JSON array or object up in a dict (TypeError, a 500): refuse those first.
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 4217 currency code, such as EUR or USD")
-    return value
 
 
-Currency = Annotated[IsoCurrency, BeforeValidator(_text_only)]
 
 # Tags are lower-cased labels; no commas, so a CSV cell can hold a comma-separated list of them.
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=1, max_length=TAG_MAX,

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
 from expense_service.models import DepartureReason
-from expense_service.schemas import CategoryRef, Currency, OccurredDate
+from expense_service.schemas import CategoryRef, OccurredDate
 from expense_service.split import SplitMode
-from shared.money import DecimalStr, PositiveAmount
+from shared.money import Currency, DecimalStr, PositiveAmount
 from shared.schemas import Page, StrictModel
 
 GROUP_NAME_MAX = 100

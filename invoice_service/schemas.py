@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
     EmailStr,
     Field,
     StringConstraints,
@@ -16,8 +15,7 @@ from pydantic import (
 
 from invoice_service.models import InvoiceStatus
 from invoice_service.numbering import DEFAULT_PATTERN, validate_pattern
-from shared.money import Currency as IsoCurrency
-from shared.money import DecimalStr, PositiveAmount
+from shared.money import Currency, DecimalStr, PositiveAmount
 from shared.schemas import Page, PublicModel, StrictModel
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -29,14 +27,8 @@ NumberPattern = Annotated[str, AfterValidator(validate_pattern)]
 PaymentMethod = Literal["bank_transfer", "card", "cash", "cheque", "paypal", "other"]
 
 
-def _text_only(value: object) -> object:
-    # shared.money.Currency looks a JSON array or object up in a dict (TypeError, a 500): refuse those first.
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 4217 currency code, such as EUR or USD")
-    return value
 
 
-Currency = Annotated[IsoCurrency, BeforeValidator(_text_only)]
 
 # Calendar days of invoices and payments: the years expense_service accepts too. Unbounded, a due date computed
 # from 9999-12-31 plus the payment terms overflowed date arithmetic (a 500).

@@ -6,10 +6,9 @@ from decimal import Decimal
 from functools import cache
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
 
-from shared.money import Currency as IsoCurrency
-from shared.money import DecimalStr
+from shared.money import Currency, DecimalStr
 from shared.schemas import PublicModel, StrictModel
 from user_service.passwords import NewPassword, PasswordInput
 
@@ -28,11 +27,6 @@ def _check_timezone(value: str) -> str:
     return value
 
 
-def _text_only(value: object) -> object:
-    # shared.money.Currency looks a JSON array or object up in a dict (TypeError, a 500): refuse those first.
-    if not isinstance(value, str):
-        raise ValueError("must be an ISO 4217 currency code, such as EUR or USD")
-    return value
 
 
 def _not_negative(value: Decimal) -> Decimal:
@@ -47,7 +41,6 @@ Email = Annotated[EmailStr, StringConstraints(max_length=MAX_EMAIL_LENGTH)]
 LoginEmail = Annotated[str, StringConstraints(min_length=1, max_length=MAX_EMAIL_LENGTH)]
 OpaqueToken = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TOKEN_LENGTH)]
 MonthlyIncome = Annotated[DecimalStr, AfterValidator(_not_negative)]
-Currency = Annotated[IsoCurrency, BeforeValidator(_text_only)]
 
 
 class RegisterRequest(StrictModel):
