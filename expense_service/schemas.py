@@ -2,13 +2,13 @@
 
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from expense_service.models import TransactionType
 from shared.money import Currency, DecimalStr, PositiveAmount, round_money
-from shared.schemas import Page, StrictModel
+from shared.schemas import Page, StrictModel, refuse_null
 
 DESCRIPTION_MAX = 500
 NOTES_MAX = 2000
@@ -72,13 +72,8 @@ class TransactionUpdate(StrictModel):
 
     _dedupe_tags = field_validator("tags")(_unique_tags)
 
-    @field_validator("type", "amount", "currency", "category", "description", "occurred_date", "tags", "notes",
-                     mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null; leave the field out to keep it")
-        return value
+    _no_null = field_validator("type", "amount", "currency", "category", "description", "occurred_date", "tags",
+                               "notes", mode="before")(refuse_null)
 
 
 class TransactionPublic(BaseModel):

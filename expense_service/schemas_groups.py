@@ -1,7 +1,7 @@
 """API contracts of /api/groups: groups, members, group expenses, balances and settlements."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
 
@@ -9,7 +9,7 @@ from expense_service.models import DepartureReason
 from expense_service.schemas import CategoryRef, OccurredDate
 from expense_service.split import SplitMode
 from shared.money import Currency, DecimalStr, PositiveAmount
-from shared.schemas import Page, StrictModel
+from shared.schemas import Page, StrictModel, refuse_null
 
 GROUP_NAME_MAX = 100
 GROUP_DESCRIPTION_MAX = 200
@@ -117,13 +117,8 @@ class GroupExpenseUpdate(StrictModel):
     split_mode: SplitMode | None = None
     participants: Participants | None = None
 
-    @field_validator("amount", "description", "payer_id", "occurred_date", "split_mode", "participants",
-                     mode="before")
-    @classmethod
-    def _not_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may not be null; leave the field out to keep it")
-        return value
+    _no_null = field_validator("amount", "description", "payer_id", "occurred_date", "split_mode", "participants",
+                               mode="before")(refuse_null)
 
 
 class SharePublic(BaseModel):

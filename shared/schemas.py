@@ -1,6 +1,6 @@
 """Contracts shared by every API: strict input models and the paginated page."""
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict
@@ -14,6 +14,14 @@ class StrictModel(BaseModel):
     """Request bodies: unknown fields are an error, strings are trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def refuse_null(value: Any) -> Any:
+    """For PATCH bodies: a field left out keeps its value, but an explicit null is an error naming the field.
+    Use as `_no_null = field_validator("a", "b", mode="before")(refuse_null)`."""
+    if value is None:
+        raise ValueError("may not be null; leave the field out to keep it")
+    return value
 
 
 class PublicModel(BaseModel):

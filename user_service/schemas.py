@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints, field_validator
 
 from shared.money import Currency, DecimalStr
-from shared.schemas import PublicModel, StrictModel
+from shared.schemas import PublicModel, StrictModel, refuse_null
 from user_service.passwords import NewPassword, PasswordInput
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit
@@ -97,12 +97,7 @@ class ProfileUpdate(StrictModel):
     timezone: Timezone | None = None
     monthly_income: MonthlyIncome | None = None
 
-    @field_validator("name", "default_currency", "timezone", mode="after")
-    @classmethod
-    def _no_null(cls, value: str | None) -> str:
-        if value is None:
-            raise ValueError("may not be null")
-        return value
+    _no_null = field_validator("name", "default_currency", "timezone", mode="before")(refuse_null)
 
 
 class UserPublic(PublicModel):
