@@ -17,6 +17,8 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")  # ignore: consumers tolerate additive changes
     ROUTING_KEY: ClassVar[str]
     VERSION: ClassVar[int] = 1
+    # Fields redacted from the producer's outbox copy once the broker has confirmed the event.
+    SENSITIVE_FIELDS: ClassVar[tuple[str, ...]] = ()
 
 
 class Envelope(BaseModel):
@@ -64,6 +66,7 @@ class UserProfileUpdated(Event):
 
 class PasswordResetRequested(Event):
     ROUTING_KEY = "user.password_reset_requested"
+    SENSITIVE_FIELDS = ("reset_token",)
     user_id: str
     email: str
     name: str = ""

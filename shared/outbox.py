@@ -16,7 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.bus import Bus
-from shared.events import Envelope, Event
+from shared.events import EVENT_TYPES, Envelope, Event
 from shared.logs import request_id_var
 
 log = logging.getLogger("shared.outbox")
@@ -35,6 +35,14 @@ async def create_outbox_indexes(db: AsyncDatabase) -> None:
         IndexModel([("lease_token", ASCENDING)], sparse=True),
         IndexModel([("purge_after", ASCENDING)], expireAfterSeconds=0),
     ])
+
+
+REDACTED = "[redacted]"
+
+
+def _sensitive_fields(record: dict) -> tuple[str, ...]:
+    event_cls = EVENT_TYPES.get(record["routing_key"])
+    return event_cls.SENSITIVE_FIELDS if event_cls is not None else ()
 
 
 def outbox_record(envelope: Envelope) -> dict:
@@ -141,6 +149,10 @@ class OutboxRelay:
         sent_at = datetime.now(timezone.utc)
         sent = {"$set": {"sent_at": sent_at, "purge_after": sent_at + SENT_RETENTION},
                 "$unset": {"pending": "", "lease_token": ""}}
+        secret = [r for r in confirmed if _sensitive_fields(r)]
+        if secret:  # e.g. a reset token: the kept copy must not be a working credential
+            await self.collection.bulk_write([UpdateOne({"_id": r["_id"]}, {"$set": {
+                f"envelope.data.{name}": REDACTED for name in _sensitive_fields(r)}}) for r in secret])
         if len(confirmed) == len(batch):
             await self.collection.update_many({"lease_token": batch[0]["lease_token"]}, sent)
             return len(batch)

@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
@@ -51,6 +51,8 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production":
             for name in self.secret_fields():
                 value = getattr(self, name)
+                if isinstance(value, SecretStr):
+                    value = value.get_secret_value()
                 if value is None or str(value).strip().lower() in PLACEHOLDER_SECRETS:
                     raise ValueError(f"{name.upper()} must be set to a real secret in production")
             if "guest:guest@" in self.amqp_url:
