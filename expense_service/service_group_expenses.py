@@ -24,9 +24,10 @@ from expense_service.schemas_groups import (
 )
 from expense_service.service_categories import find_category, prepare_user
 from expense_service.service_group_shares import sync_share_transactions
-from expense_service.service_groups import display_names, member_group, save_group
+from expense_service.service_groups import display_names, member_group
 from expense_service.service_transactions import checked_amount
 from expense_service.split import SplitError, SplitMode, split_amount
+from shared.db import replace_at_revision
 from shared.errors import Conflict, NotFound, Problem, field_problem
 from shared.events import GroupExpenseAdded, GroupShare
 from shared.idempotency import run_idempotent
@@ -152,7 +153,7 @@ async def create_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
                                       erased=_erased(group))
         await expense.insert(session=tx.session)
         apply_to_accounts(group, expense, +1)
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
         await tx.publish(GroupExpenseAdded(
             group_id=str(group.id), group_name=group.name, group_expense_id=str(expense.id),
             description=expense.description, amount=expense.amount, currency=expense.currency,
@@ -243,7 +244,7 @@ async def update_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
                                       recategorize=updated.category != expense.category, erased=_erased(group))
         updated.revision, updated.updated_at = expense.revision + 1, utc_now()
         await updated.replace(session=tx.session)
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
         return await expense_public(updated, group)
 
     return await runtime.atomic(body)
@@ -260,6 +261,6 @@ async def delete_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
         await sync_share_transactions(tx, settings=runtime.settings, before=expense, after=None,
                                       recategorize=False, erased=_erased(group))
         await GroupExpense.get_pymongo_collection().delete_one({"_id": expense.id}, session=tx.session)
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
 
     await runtime.atomic(body)

@@ -1,6 +1,6 @@
 """Groups: create, invite code, join, leave, members, rename, balances.
 
-Every change of a group rewrites its document under its revision (save_group): two concurrent changes of
+Every change of a group rewrites its document under its revision (replace_at_revision): two concurrent changes of
 one group — an expense recorded while a member leaves — cannot both commit; the second is retried and sees
 the first. Only members see a group: anyone else gets 404, whatever the group's id.
 """
@@ -9,9 +9,7 @@ import secrets
 from collections.abc import Iterable
 from decimal import Decimal
 
-from beanie.exceptions import DocumentNotFound
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import OperationFailure
 
 from expense_service.models import DepartureReason, FormerMember, Group, GroupMember, Profile, utc_now
 from expense_service.schemas_groups import (
@@ -28,6 +26,7 @@ from expense_service.schemas_groups import (
     TransferPublic,
 )
 from expense_service.split import settle_up
+from shared.db import replace_at_revision
 from shared.errors import Conflict, NotFound, Problem
 from shared.ids import parse_object_id
 from shared.money import round_money
@@ -41,23 +40,6 @@ DELETED_USER = "deleted user"
 
 def new_invite_code() -> str:
     return secrets.token_urlsafe(INVITE_CODE_BYTES)
-
-
-def stale_write() -> OperationFailure:
-    """The group changed since it was read: a transient error, so runtime.atomic retries the whole body."""
-    return OperationFailure("the group changed concurrently", code=112,
-                            details={"errorLabels": ["TransientTransactionError"], "codeName": "WriteConflict"})
-
-
-async def save_group(group: Group, session: AsyncClientSession) -> None:
-    """Replace the group if nobody wrote it since it was read; else retry the transaction."""
-    expected = group.revision
-    group.revision, group.updated_at = expected + 1, utc_now()
-    try:
-        await Group.find_one({"_id": group.id, "revision": expected}, session=session).replace_one(
-            group, session=session)
-    except DocumentNotFound:
-        raise stale_write() from None
 
 
 async def member_group(group_id: str, user_id: str, session: AsyncClientSession | None = None) -> Group:
@@ -134,7 +116,7 @@ async def rename_group(*, runtime: Runtime, user_id: str, group_id: str, data: G
         require_owner(group, user_id, "rename it")
         if group.name != data.name:
             group.name = data.name
-            await save_group(group, tx.session)
+            await replace_at_revision(group, tx.session)
         return group
 
     return await group_public(await runtime.atomic(body), user_id)
@@ -146,7 +128,7 @@ async def regenerate_invite_code(*, runtime: Runtime, user_id: str, group_id: st
         group = await member_group(group_id, user_id, tx.session)
         require_owner(group, user_id, "replace the invite code")
         group.invite_code = new_invite_code()
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
         return group.invite_code
 
     return InviteCodePublic(invite_code=await runtime.atomic(body))
@@ -165,7 +147,7 @@ async def join_group(*, runtime: Runtime, user_id: str, invite_code: str) -> Gro
                 raise Conflict(f"a group has at most {limit} members")
             group.members.append(GroupMember(user_id=user_id, joined_at=utc_now()))
             group.former_members = [f for f in group.former_members if f.user_id != user_id]
-            await save_group(group, tx.session)
+            await replace_at_revision(group, tx.session)
         return group
 
     return await group_public(await runtime.atomic(body), user_id)
@@ -195,7 +177,7 @@ async def leave_group(*, runtime: Runtime, user_id: str, group_id: str) -> None:
         group = await member_group(group_id, user_id, tx.session)
         _require_settled(group, user_id, "you")
         depart(group, user_id, "left")
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
 
     await runtime.atomic(body)
 
@@ -211,7 +193,7 @@ async def remove_member(*, runtime: Runtime, user_id: str, group_id: str, member
             raise NotFound("member")
         _require_settled(group, member_id, "the member")
         depart(group, member_id, "removed")
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
 
     await runtime.atomic(body)
 
@@ -224,7 +206,7 @@ async def leave_groups_of_deleted_user(*, user_id: str, session: AsyncClientSess
     query = {"$or": [{"members.user_id": user_id}, {"former_members.user_id": user_id}]}
     for group in await Group.find(query, session=session).to_list():
         depart(group, user_id, "deleted")  # also marks a former member: nothing of theirs is written again
-        await save_group(group, session)
+        await replace_at_revision(group, session)
 
 
 async def list_members(*, user_id: str, group_id: str, page: PageParams) -> MemberPage:

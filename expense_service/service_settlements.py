@@ -10,8 +10,9 @@ from beanie import PydanticObjectId
 
 from expense_service.models import Group, Settlement
 from expense_service.schemas_groups import SettlementCreate, SettlementPage, SettlementPublic
-from expense_service.service_groups import display_names, member_group, save_group
+from expense_service.service_groups import display_names, member_group
 from expense_service.service_transactions import checked_amount
+from shared.db import replace_at_revision
 from shared.errors import Conflict, NotFound, Problem, field_problem
 from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
@@ -71,7 +72,7 @@ async def record_settlement(*, runtime: Runtime, user_id: str, group_id: str, da
         _apply(group, settlement, +1)
         _guard_former_parties(group, settlement, nets_before)
         await settlement.insert(session=tx.session)
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
         names = await display_names([settlement.from_user, settlement.to_user], group)
         return _public(settlement, names).model_dump(mode="json")
 
@@ -106,6 +107,6 @@ async def delete_settlement(*, runtime: Runtime, user_id: str, group_id: str, se
         _apply(group, settlement, -1)
         _guard_former_parties(group, settlement, nets_before)
         await Settlement.get_pymongo_collection().delete_one({"_id": settlement.id}, session=tx.session)
-        await save_group(group, tx.session)
+        await replace_at_revision(group, tx.session)
 
     await runtime.atomic(body)

@@ -5,10 +5,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from beanie.exceptions import DocumentNotFound
 from pymongo import ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import DuplicateKeyError
 
 from invoice_service.models import (
     OPEN_STATUSES,
@@ -24,6 +23,7 @@ from invoice_service.numbering import format_number
 from invoice_service.schemas import InvoiceCreate, InvoiceUpdate
 from invoice_service.service_clients import get_client, get_profile
 from invoice_service.totals import DiscountInput, LineInput, TotalsError, compute_totals
+from shared.db import replace_at_revision
 from shared.errors import Conflict, NotFound, field_problem
 from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
@@ -43,26 +43,9 @@ class PricedLine(Protocol):
     discount: Any  # an object with .kind and .value, or None
 
 
-def stale_write() -> OperationFailure:
-    """The invoice changed since it was read: a transient error, so runtime.atomic retries the whole body."""
-    return OperationFailure("the invoice changed concurrently", code=112,
-                            details={"errorLabels": ["TransientTransactionError"], "codeName": "WriteConflict"})
-
-
 def bson_day(day: date) -> datetime:
     """A calendar day as stored by Beanie (midnight, UTC): for hand-written range queries."""
     return datetime.combine(day, time.min)
-
-
-async def save_invoice(invoice: Invoice, session: AsyncClientSession | None) -> None:
-    """Replace the invoice if nobody wrote it since it was read (its revision); else retry the transaction."""
-    expected = invoice.revision
-    invoice.revision, invoice.updated_at = expected + 1, utcnow()
-    try:
-        await Invoice.find_one({"_id": invoice.id, "revision": expected}, session=session).replace_one(
-            invoice, session=session)
-    except DocumentNotFound:
-        raise stale_write() from None
 
 
 def price(lines: Sequence[PricedLine], discount: Any, currency: str) -> dict[str, Any]:
@@ -233,7 +216,7 @@ async def update_invoice(*, runtime: Runtime, user_id: str, invoice_id: str, dat
         for name, value in price(lines, discount, invoice.currency).items():
             setattr(invoice, name, value)
         invoice.balance_due = invoice.total - invoice.amount_paid
-        await save_invoice(invoice, tx.session)
+        await replace_at_revision(invoice, tx.session)
         return invoice
 
     return await runtime.atomic(body)
@@ -247,7 +230,7 @@ async def void_invoice(*, runtime: Runtime, user_id: str, invoice_id: str) -> In
         if invoice.amount_paid > 0:
             raise Conflict(f"invoice {invoice.number} has payments recorded; it cannot be voided")
         invoice.status, invoice.voided_at = InvoiceStatus.VOID, utcnow()
-        await save_invoice(invoice, tx.session)
+        await replace_at_revision(invoice, tx.session)
         return invoice
 
     return await runtime.atomic(body)

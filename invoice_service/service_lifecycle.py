@@ -14,7 +14,8 @@ from invoice_service.models import Client, Invoice, InvoiceStatus, Party, Paymen
 from invoice_service.pdf import PdfFonts, render_invoice_pdf
 from invoice_service.schemas import PaymentCreate
 from invoice_service.service_clients import client_party, get_profile, sender_party
-from invoice_service.service_invoices import get_invoice, overdue_condition, save_invoice
+from invoice_service.service_invoices import get_invoice, overdue_condition
+from shared.db import replace_at_revision
 from shared.errors import Conflict, field_problem
 from shared.events import InvoiceOverdue, InvoicePaid, InvoiceSent
 from shared.idempotency import run_idempotent
@@ -66,7 +67,7 @@ async def send_invoice(*, runtime: Runtime, user_id: str, invoice_id: str) -> In
         invoice.client, invoice.sender = client_party(client), sender_party(profile)
         invoice.status, invoice.sent_at = InvoiceStatus.SENT, utcnow()
         pdf = render_invoice_pdf(invoice, client=invoice.client, sender=invoice.sender, fonts=fonts)
-        await save_invoice(invoice, tx.session)
+        await replace_at_revision(invoice, tx.session)
         await tx.publish(InvoiceSent(**event_fields(invoice), sender_name=profile.name,
                                      pdf_base64=base64.b64encode(pdf).decode()), user_id=user_id)
         return invoice
@@ -121,7 +122,7 @@ async def record_payment(*, runtime: Runtime, user_id: str, invoice_id: str, dat
             await tx.publish(InvoicePaid(**event_fields(invoice), paid_date=payment.paid_date), user_id=user_id)
         else:
             invoice.status = InvoiceStatus.PARTIALLY_PAID
-        await save_invoice(invoice, tx.session)
+        await replace_at_revision(invoice, tx.session)
         made[:] = [(invoice, payment)]
         return {"invoice_id": str(invoice.id), "payment_id": payment.id}  # a retry reads them as they are now
 
@@ -155,7 +156,7 @@ async def _mark_overdue(tx: Tx, invoice_id: ObjectId, today: date) -> bool:
     if invoice is None or invoice.balance_due <= Decimal(0):
         return False
     invoice.overdue_notified_at = utcnow()
-    await save_invoice(invoice, tx.session)
+    await replace_at_revision(invoice, tx.session)
     await tx.publish(InvoiceOverdue(**event_fields(invoice)), user_id=invoice.user_id)
     return True
 

@@ -6,9 +6,11 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
+from datetime import datetime, timezone
 from typing import TypeVar
 
 from beanie import Document, init_beanie
+from beanie.exceptions import DocumentNotFound
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
@@ -111,3 +113,20 @@ class Database:
     async def close(self) -> None:
         await self.client.close()
 
+
+def write_conflict(what: str) -> OperationFailure:
+    """A transient error, as the server raises for a write conflict: run_transaction retries the whole body."""
+    return OperationFailure(f"the {what} changed concurrently", code=112,
+                            details={"errorLabels": ["TransientTransactionError"], "codeName": "WriteConflict"})
+
+
+async def replace_at_revision(document: Document, session: AsyncClientSession | None) -> None:
+    """Optimistic concurrency for a document with `revision` and `updated_at`: replace it only if nobody wrote
+    it since it was read; else raise a write conflict so the transaction runs again on fresh data."""
+    expected = document.revision
+    document.revision, document.updated_at = expected + 1, datetime.now(timezone.utc)
+    try:
+        await type(document).find_one({"_id": document.id, "revision": expected}, session=session).replace_one(
+            document, session=session)
+    except DocumentNotFound:
+        raise write_conflict(type(document).__name__.lower()) from None

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pymongo.errors import OperationFailure
 
-from invoice_service.service_invoices import get_invoice, save_invoice
+from invoice_service.service_invoices import get_invoice
 from invoice_service.service_lifecycle import emit_overdue_notices
 from invoice_service.tests.helpers import (
     THREE_LINES,
@@ -17,6 +17,7 @@ from invoice_service.tests.helpers import (
     sent_invoice,
     set_profile,
 )
+from shared.db import replace_at_revision
 from shared.outbox import OUTBOX
 from shared.testing.waiting import wait_until
 
@@ -167,11 +168,11 @@ async def test_a_stale_invoice_write_is_refused_as_a_transient_error_so_its_tran
     stale = await get_invoice(user_id="freelancer-1", invoice_id=invoice["id"])
     fresh = await get_invoice(user_id="freelancer-1", invoice_id=invoice["id"])
     fresh.notes = "written first"
-    await save_invoice(fresh, None)
+    await replace_at_revision(fresh, None)
 
     stale.notes = "written from an outdated copy"
     with pytest.raises(OperationFailure) as refused:
-        await save_invoice(stale, None)
+        await replace_at_revision(stale, None)
 
     assert refused.value.has_error_label("TransientTransactionError")  # with_transaction retries the body
     assert (await api.get(f"/api/invoices/{invoice['id']}")).json()["notes"] == "written first"
