@@ -6,7 +6,7 @@ rebuild's swap), so the rollups, the per-transaction record and the processed-ev
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from bson import Decimal128
@@ -29,6 +29,7 @@ from analytics_service.rollups import (
     weeks_id,
 )
 from analytics_service.rollups_top import MonthTop
+from shared.db import stored_day
 from shared.events import TransactionSnapshot
 
 # Order of events for one transaction at the same instant: created < updated < deleted.
@@ -63,10 +64,6 @@ def event_time_us(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=timezone.utc)
-
-
 def contribution_of(snapshot: TransactionSnapshot) -> Contribution:
     return Contribution(currency=snapshot.currency, type=snapshot.type, category_id=snapshot.category_id,
                         category_name=snapshot.category_name, occurred_date=snapshot.occurred_date,
@@ -93,7 +90,7 @@ def record_document(user_id: str, snapshot: TransactionSnapshot, *, deleted: boo
         "_id": f"{user_id}|{snapshot.id}", "user_id": user_id, "transaction_id": snapshot.id, "deleted": deleted,
         "type": snapshot.type, "amount": Decimal128(snapshot.amount), "currency": snapshot.currency,
         "category_id": snapshot.category_id, "category_name": snapshot.category_name,
-        "occurred_date": midnight(snapshot.occurred_date), "description": snapshot.description[:DESCRIPTION_KEPT],
+        "occurred_date": stored_day(snapshot.occurred_date), "description": snapshot.description[:DESCRIPTION_KEPT],
         "event_at_us": version.at_us, "event_rank": version.rank, "revision": version.revision,
     }
 
@@ -124,7 +121,7 @@ async def month_expenses(user_id: str, first: date, currency: str,
                          session: AsyncClientSession | None) -> list[Contribution]:
     """Every live expense of a month in one currency, from the per-transaction records (the date index)."""
     cursor = TransactionRecord.get_pymongo_collection().find(
-        {"user_id": user_id, "occurred_date": {"$gte": midnight(first), "$lte": midnight(month_end(first))}},
+        {"user_id": user_id, "occurred_date": {"$gte": stored_day(first), "$lte": stored_day(month_end(first))}},
         session=session)
     found = [contribution_of_record(doc) async for doc in cursor]
     return [item for item in found if item is not None and item.type == "expense" and item.currency == currency]

@@ -28,7 +28,7 @@ from analytics_service.schemas import (
     WeekdayTotal,
     WeekendComparison,
 )
-from analytics_service.service import contribution_of_record, midnight
+from analytics_service.service import contribution_of_record
 from analytics_service.service_queries import (
     NO_SHARE,
     category_label,
@@ -44,6 +44,7 @@ from analytics_service.service_queries import (
     spending_by_category,
     totals_by_currency,
 )
+from shared.db import stored_day
 
 
 async def summary(*, user_id: str, start: date | None, end: date | None) -> Summary:
@@ -172,7 +173,7 @@ async def top_expenses(*, user_id: str, limit: int, start: date | None, end: dat
 async def expenses_between(user_id: str, span: DateRange, currency: str) -> list[TopEntry]:
     """Every live expense of the span in one currency, largest first (the records' date index)."""
     cursor = TransactionRecord.get_pymongo_collection().find(
-        {"user_id": user_id, "occurred_date": {"$gte": midnight(span.start), "$lte": midnight(span.end)}})
+        {"user_id": user_id, "occurred_date": {"$gte": stored_day(span.start), "$lte": stored_day(span.end)}})
     items = [item async for doc in cursor if (item := contribution_of_record(doc)) is not None
              and item.type == "expense" and item.currency == currency]
     return sorted((TopEntry.of(item) for item in items), key=lambda entry: entry.rank)

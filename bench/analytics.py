@@ -31,11 +31,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from analytics_service.models import MODELS, Profile, TransactionRecord
 from analytics_service.periods import month_start
 from analytics_service.rollup_set import RollupSet
-from analytics_service.service import UPDATED, Version, contribution_of, midnight, record_document, save_rollups
+from analytics_service.service import UPDATED, Version, contribution_of, record_document, save_rollups
 from analytics_service.settings import Settings
 from bench.tools import children, say, table
 from shared.auth import mint_access_token
-from shared.db import Database
+from shared.db import Database, stored_day
 from shared.events import TransactionSnapshot
 from shared.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
 from shared.testing.net import free_port, port_open
@@ -117,7 +117,7 @@ async def raw_transactions(settings: Settings, start: date, end: date) -> list[d
     client: AsyncMongoClient = AsyncMongoClient(settings.mongodb_url)
     try:
         return await client[settings.database_name]["transactions"].find(
-            {"user_id": USER, "deleted": False, "occurred_date": {"$gte": midnight(start), "$lte": midnight(end)}},
+            {"user_id": USER, "deleted": False, "occurred_date": {"$gte": stored_day(start), "$lte": stored_day(end)}},
             projection={"_id": 0, "type": 1, "amount": 1, "currency": 1, "category_id": 1, "occurred_date": 1},
         ).to_list()
     finally:

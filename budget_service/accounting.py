@@ -7,7 +7,7 @@ PeriodState as the winner left them. An alert and its event are written in that 
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +24,7 @@ from budget_service.progress import (
     progress_series,
     reached_thresholds,
 )
+from shared.db import stored_day
 from shared.money import round_money
 from shared.outbox import Tx
 
@@ -72,16 +73,12 @@ def current_period(budget: Budget, today: date) -> Period:
     return first if period.start < first.start else period
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min)  # how Beanie stores a date
-
-
 async def daily_spending(budget: Budget, first_day: date, last_day: date,
                          session: AsyncClientSession | None = None) -> dict[date, Decimal]:
     """Expense totals per day in the budget's currency (and category), income and deletions excluded."""
     match: dict = {"user_id": budget.user_id, "currency": budget.currency, "kind": "expense", "deleted": False,
                    # half-open: clear of a SecantusDB quirk that can drop a $lte bound on compound indexes
-                   "occurred_date": {"$gte": _midnight(first_day), "$lt": _midnight(last_day + timedelta(days=1))}}
+                   "occurred_date": {"$gte": stored_day(first_day), "$lt": stored_day(last_day + timedelta(days=1))}}
     if budget.category_id is not None:
         match["category_id"] = budget.category_id
     cursor = await Contribution.get_pymongo_collection().aggregate(
@@ -124,8 +121,8 @@ async def check_thresholds(tx: Tx, budget: Budget, period: Period) -> list[Alert
     # One round trip: write the new state, get the previous one (what had alerted before this change).
     previous = await PeriodState.get_pymongo_collection().find_one_and_update(
         {"_id": _state_id(budget, period)},
-        {"$set": {"user_id": budget.user_id, "budget_id": str(budget.id), "period_start": _midnight(period.start),
-                  "period_end": _midnight(period.end), "spent": Decimal128(progress.spent),
+        {"$set": {"user_id": budget.user_id, "budget_id": str(budget.id), "period_start": stored_day(period.start),
+                  "period_end": stored_day(period.end), "spent": Decimal128(progress.spent),
                   "effective_limit": Decimal128(progress.effective_limit), "alerted": reached, "updated_at": now}},
         upsert=True, return_document=ReturnDocument.BEFORE, session=session)
     change = crossing(previous["alerted"] if previous else [], set(reached))

@@ -2,7 +2,7 @@
 
 import asyncio
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from expense_service.schemas import (
 )
 from expense_service.service_categories import category_names, find_category, prepare_user
 from expense_service.service_transactions import to_public
+from shared.db import stored_day
 from shared.errors import field_problem
 from shared.runtime import Runtime
 from shared.schemas import PageParams
@@ -27,19 +28,14 @@ SORT_FIELDS = {"date": "occurred_date", "amount": "amount", "created": "created_
 ONE_MS = timedelta(milliseconds=1)
 
 
-def day(value: date) -> datetime:
-    """Calendar days are stored as midnight UTC (Beanie's encoding of a date)."""
-    return datetime.combine(value, time.min, tzinfo=timezone.utc)
-
-
 def date_bounds(first: date | None, last: date | None) -> dict[str, datetime]:
     """Inclusive calendar-day bounds, written as exclusive ones one millisecond (BSON's resolution) outside:
     the same set of days, and SecantusDB drops boundary values of $gte/$lte on a date in a compound index."""
     bounds = {}
     if first is not None and first > EARLIEST_DATE:
-        bounds["$gt"] = day(first) - ONE_MS
+        bounds["$gt"] = stored_day(first) - ONE_MS
     if last is not None and last < LATEST_DATE:
-        bounds["$lt"] = day(last) + ONE_MS
+        bounds["$lt"] = stored_day(last) + ONE_MS
     return bounds
 
 

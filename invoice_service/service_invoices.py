@@ -1,7 +1,7 @@
 """Invoices: numbering, pricing, drafts (create, edit, void), reading and listing."""
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -23,7 +23,7 @@ from invoice_service.numbering import format_number
 from invoice_service.schemas import InvoiceCreate, InvoiceUpdate
 from invoice_service.service_clients import get_client, get_profile
 from invoice_service.totals import DiscountInput, LineInput, TotalsError, compute_totals
-from shared.db import replace_at_revision
+from shared.db import replace_at_revision, stored_day
 from shared.errors import Conflict, NotFound, field_problem
 from shared.idempotency import run_idempotent
 from shared.ids import parse_object_id
@@ -41,11 +41,6 @@ class PricedLine(Protocol):
     unit_price: Decimal
     tax_rate: Decimal
     discount: Any  # an object with .kind and .value, or None
-
-
-def bson_day(day: date) -> datetime:
-    """A calendar day as stored by Beanie (midnight, UTC): for hand-written range queries."""
-    return datetime.combine(day, time.min)
 
 
 def price(lines: Sequence[PricedLine], discount: Any, currency: str) -> dict[str, Any]:
@@ -147,7 +142,7 @@ async def get_invoice(*, user_id: str, invoice_id: str, session: AsyncClientSess
 
 def overdue_condition(today: date) -> dict[str, Any]:
     """Sent, past due and still owing (both open statuses owe a balance)."""
-    return {"status": {"$in": [s.value for s in OPEN_STATUSES]}, "due_date": {"$lt": bson_day(today)}}
+    return {"status": {"$in": [s.value for s in OPEN_STATUSES]}, "due_date": {"$lt": stored_day(today)}}
 
 
 async def list_invoices(*, user_id: str, page: PageParams, today: date, status: InvoiceStatus | None = None,
@@ -162,11 +157,11 @@ async def list_invoices(*, user_id: str, page: PageParams, today: date, status: 
         conditions.append({"client_id": client_id})
     issue_range: dict[str, datetime] = {}
     if date_from is not None:
-        issue_range["$gte"] = bson_day(date_from)
+        issue_range["$gte"] = stored_day(date_from)
     # Half-open: SecantusDB may drop a $lte bound's own value under a compound index. The calendar's last day
     # bounds nothing (and has no next day).
     if date_to is not None and date_to < date.max:
-        issue_range["$lt"] = bson_day(date_to + timedelta(days=1))
+        issue_range["$lt"] = stored_day(date_to + timedelta(days=1))
     if issue_range:
         conditions.append({"issue_date": issue_range})
     if overdue is True:

@@ -6,7 +6,8 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from datetime import time as dtime
 from typing import TypeVar
 
 from beanie import Document, init_beanie
@@ -112,6 +113,11 @@ class Database:
 
     async def close(self) -> None:
         await self.client.close()
+
+
+def stored_day(day: date) -> datetime:
+    """A calendar day as Beanie stores a `date` (midnight UTC): for hand-written queries and updates."""
+    return datetime.combine(day, dtime.min, tzinfo=timezone.utc)
 
 
 def write_conflict(what: str) -> OperationFailure:
