@@ -25,6 +25,7 @@ from shared.testing.waiting import wait_until
 from shared.topology import SERVICES
 
 TEST_KID = "test-key-1"
+TEST_RETRY_DELAYS_MS = (100, 300, 600)  # fast back-off, so dead-lettering happens within a test
 
 
 @dataclass
@@ -109,7 +110,7 @@ class Stack:
             "service_name": name, "environment": "test", "log_level": "WARNING",
             "mongodb_url": self.mongo_url, "mongodb_db": self.database_name(name),
             "amqp_url": self.amqp_url, "amqp_exchange": self.exchange, "amqp_queue_prefix": self.queue_prefix,
-            "amqp_retry_delays_ms": (100, 300, 600), "outbox_poll_seconds": 0.2, "outbox_lease_seconds": 2.0,
+            "amqp_retry_delays_ms": TEST_RETRY_DELAYS_MS, "outbox_poll_seconds": 0.2, "outbox_lease_seconds": 2.0,
             "startup_wait_seconds": 10.0,
             "jwt_private_key": self.keys.private_pem, "jwt_key_id": TEST_KID,
             "service_urls": urls,
@@ -216,5 +217,5 @@ class Stack:
         names = []
         for service in SERVICES:
             base = f"{self.queue_prefix}{service}"
-            names += [base, f"{base}.dlq"] + [f"{base}.retry.{i}" for i in range(1, 4)]
+            names += [base, f"{base}.dlq"] + [f"{base}.retry.{i}" for i in range(1, len(TEST_RETRY_DELAYS_MS) + 1)]
         return names
