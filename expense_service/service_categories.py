@@ -77,6 +77,13 @@ async def prepare_user(*, runtime: Runtime, user_id: str) -> UserPrefs:
     return prefs
 
 
+async def ensure_categories(*, runtime: Runtime, user_id: str) -> None:
+    """prepare_user() for callers that need only the categories to exist: no read once this process has seen
+    the user (the list and read paths are hot)."""
+    if user_id not in runtime.extras.get("seeded_users", ()):
+        await prepare_user(runtime=runtime, user_id=user_id)
+
+
 def forget_user(extras: dict[str, Any], user_id: str) -> None:
     extras.get("seeded_users", set()).discard(user_id)
 
@@ -130,7 +137,7 @@ async def category_names(*, user_id: str, ids: set[Any]) -> dict[Any, str]:
 
 async def list_categories(*, runtime: Runtime, user_id: str, kind: TransactionType | None,
                           page: PageParams) -> CategoryPage:
-    await prepare_user(runtime=runtime, user_id=user_id)
+    await ensure_categories(runtime=runtime, user_id=user_id)
     query: dict[str, Any] = {"user_id": user_id}
     if kind is not None:
         query["kind"] = kind
@@ -141,7 +148,7 @@ async def list_categories(*, runtime: Runtime, user_id: str, kind: TransactionTy
 
 
 async def get_category(*, runtime: Runtime, user_id: str, category_id: str) -> CategoryPublic:
-    await prepare_user(runtime=runtime, user_id=user_id)
+    await ensure_categories(runtime=runtime, user_id=user_id)
     return to_public(await _owned(user_id, category_id))
 
 
@@ -154,7 +161,7 @@ async def _owned(user_id: str, category_id: str, session: AsyncClientSession | N
 
 
 async def create_category(*, runtime: Runtime, user_id: str, data: CategoryCreate) -> CategoryPublic:
-    await prepare_user(runtime=runtime, user_id=user_id)
+    await ensure_categories(runtime=runtime, user_id=user_id)
     limit = runtime.settings.max_categories_per_user
     if await Category.find({"user_id": user_id}).count() >= limit:
         raise Conflict(f"a user has at most {limit} categories; delete unused ones first")

@@ -16,7 +16,7 @@ from bson import Decimal128
 
 from expense_service.models import Category, Transaction
 from expense_service.schemas import TransactionFilters
-from expense_service.service_categories import prepare_user
+from expense_service.service_categories import ensure_categories
 from expense_service.service_queries import build_query, sort_spec
 from shared.runtime import Runtime
 
@@ -53,7 +53,7 @@ def export_row(raw: dict[str, Any], names: dict[Any, str]) -> list[str]:
 
 async def export_csv(*, runtime: Runtime, user_id: str, filters: TransactionFilters) -> AsyncIterator[bytes]:
     """Validate the filters now (a bad one is a 422 before any byte is sent), then stream the rows."""
-    await prepare_user(runtime=runtime, user_id=user_id)
+    await ensure_categories(runtime=runtime, user_id=user_id)
     query = await build_query(user_id=user_id, filters=filters)
     # A user's categories are few (capped), so their names are looked up once for the whole export.
     names = {raw["_id"]: raw["name"] async for raw in

@@ -22,7 +22,7 @@ from expense_service.schemas_groups import (
     ParticipantIn,
     SharePublic,
 )
-from expense_service.service_categories import find_category, prepare_user
+from expense_service.service_categories import ensure_categories, find_category, prepare_user
 from expense_service.service_group_shares import sync_share_transactions
 from expense_service.service_groups import display_names, member_group
 from expense_service.service_transactions import checked_amount
@@ -110,7 +110,7 @@ async def _category_label(user_id: str, ref: str | None) -> str | None:
 async def _prepare_members(runtime: Runtime, user_ids: set[str]) -> None:
     """Members' default categories exist before a share is filed (users this service has not seen yet)."""
     for user_id in sorted(user_ids):
-        await prepare_user(runtime=runtime, user_id=user_id)
+        await ensure_categories(runtime=runtime, user_id=user_id)
 
 
 async def _group_expense(group: Group, expense_id: str, session: AsyncClientSession | None = None) -> GroupExpense:
@@ -224,7 +224,7 @@ async def update_group_expense(*, runtime: Runtime, user_id: str, group_id: str,
     sent = changes.model_dump(exclude_unset=True)
     group = await member_group(group_id, user_id)
     _require_editor(group, await _group_expense(group, expense_id), user_id)
-    await prepare_user(runtime=runtime, user_id=user_id)
+    await ensure_categories(runtime=runtime, user_id=user_id)
     category = await _category_label(user_id, sent.get("category"))
     if changes.participants:
         await _prepare_members(runtime, {p.user_id for p in changes.participants if group.member(p.user_id)})

@@ -17,7 +17,7 @@ from expense_service.schemas import (
     TransactionPage,
     totals_from_sums,
 )
-from expense_service.service_categories import category_names, find_category, prepare_user
+from expense_service.service_categories import category_names, ensure_categories, find_category
 from expense_service.service_transactions import to_public
 from shared.db import stored_day
 from shared.errors import field_problem
@@ -94,7 +94,7 @@ async def totals_for(query: dict[str, Any]) -> tuple[list[CurrencyTotals], int]:
 
 async def list_transactions(*, runtime: Runtime, user_id: str, filters: TransactionFilters,
                             page: PageParams) -> TransactionPage:
-    await prepare_user(runtime=runtime, user_id=user_id)
+    await ensure_categories(runtime=runtime, user_id=user_id)
     query = await build_query(user_id=user_id, filters=filters)
     found = Transaction.find(query).sort(sort_spec(filters)).skip(page.offset).limit(page.limit).to_list()
     items, (totals, total) = await asyncio.gather(found, totals_for(query))
