@@ -23,7 +23,7 @@ install: $(STAMP) $(NODE_STAMP)
 
 ## make run: the whole stack (SecantusDB, RabbitMQ, SMTP sink, every service); prints the gateway URL.
 run: install
-	$(BIN)/python -m shared.devstack
+	$(BIN)/python -m devtools.devstack
 
 ## make test: installs what is needed, lints, runs every test against real MongoDB-protocol, RabbitMQ and SMTP.
 test: install

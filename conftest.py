@@ -5,9 +5,9 @@ from contextlib import ExitStack
 
 import pytest
 
-from shared.testing.infra import provide_amqp, provide_mongodb
-from shared.testing.smtp import SmtpServer
-from shared.testing.stack import Stack, TestKeys
+from devtools.testing.infra import provide_amqp, provide_mongodb
+from devtools.testing.smtp import SmtpServer
+from devtools.testing.stack import Stack, TestKeys
 
 
 @pytest.fixture(scope="session")

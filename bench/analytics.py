@@ -34,11 +34,11 @@ from analytics_service.rollup_set import RollupSet
 from analytics_service.service import UPDATED, Version, contribution_of, record_document, save_rollups
 from analytics_service.settings import Settings
 from bench.tools import children, say, table
+from devtools.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
+from devtools.testing.net import free_port, port_open
 from shared.auth import mint_access_token
 from shared.db import Database, stored_day
 from shared.events import TransactionSnapshot
-from shared.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
-from shared.testing.net import free_port, port_open
 
 TRANSACTIONS, YEARS, WARMUP, ROUNDS, NAIVE_RUNS = 100_000, 3, 3, 3, 3
 USER = "bench-analytics-user"

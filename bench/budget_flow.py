@@ -27,9 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo import AsyncMongoClient
 
 from bench.tools import Children, children, say, table
+from devtools.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
+from devtools.testing.net import free_port, port_open
 from shared.auth import mint_access_token
-from shared.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
-from shared.testing.net import free_port, port_open
 
 EVENTS, WARMUP = 200, 5
 POLL_SECONDS, EVENT_TIMEOUT = 0.005, 30.0

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.gateway import _delete_exchanges, _pem, median_of
 from bench.tools import Children, WrkResult, children, ensure_binaries, run_wrk, say, table
-from shared.testing.infra import LOCAL_AMQP_URL, SecantusProcess
+from devtools.testing.infra import LOCAL_AMQP_URL, SecantusProcess
 
 PATH = "/api/expenses?limit=20&sort=date&order=desc"
 CONNECTIONS = (8, 32)

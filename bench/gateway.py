@@ -18,9 +18,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.tools import ROOT, Children, WrkResult, children, ensure_binaries, run_wrk, say, start_nginx, table
+from devtools.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
+from devtools.testing.net import port_open
 from shared.auth import mint_access_token
-from shared.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
-from shared.testing.net import port_open
 
 CONNECTIONS = (1, 8, 32)
 TARGETS = ("direct", "gateway", "nginx")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.testing.net import free_port, port_open
+from devtools.testing.net import free_port, port_open
 
 ROOT = Path(__file__).resolve().parent.parent
 APT_PACKAGES = {"wrk": "wrk", "nginx": "nginx-light"}

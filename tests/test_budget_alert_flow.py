@@ -1,7 +1,7 @@
 """End to end through the gateway: expenses → budget → budget.threshold_80 / budget.exceeded → email and
 in-app notification, over the real broker, MongoDB-protocol server and SMTP server."""
 
-from shared.testing.waiting import wait_until
+from devtools.testing.waiting import wait_until
 
 EMAIL, PASSWORD = "ada.budget@example.com", "a-long-and-Unusual-passphrase-42"
 QUICK_MAIL = {"email_poll_seconds": 0.1, "weekly_report_enabled": False}

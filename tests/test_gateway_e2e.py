@@ -5,7 +5,7 @@ from datetime import datetime
 
 import aio_pika
 
-from shared.testing.waiting import wait_until
+from devtools.testing.waiting import wait_until
 
 PASSWORD = "plum-tractor-lantern-42"
 SENTINEL = "test.sentinel"

@@ -3,7 +3,7 @@ expense when it is edited or deleted (expense_service's outbox → RabbitMQ → 
 
 from datetime import date
 
-from shared.testing.waiting import wait_until
+from devtools.testing.waiting import wait_until
 
 GROUPS = "/api/groups"
 

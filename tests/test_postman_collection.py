@@ -1,5 +1,5 @@
 """The Postman collection stays true: its structure covers every route, and newman runs it green against the
-whole stack started as real processes (shared.devstack.ephemeral_stack: in-memory SecantusDB, its own exchange
+whole stack started as real processes (devtools.devstack.ephemeral_stack: in-memory SecantusDB, its own exchange
 and queues, shifted ports), exactly as `make postman` runs it against `make run`."""
 
 import asyncio
@@ -14,9 +14,9 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
-from shared.devstack import ephemeral_stack
-from shared.testing.net import port_open
-from shared.testing.waiting import wait_until
+from devtools.devstack import ephemeral_stack
+from devtools.testing.net import port_open
+from devtools.testing.waiting import wait_until
 from shared.topology import BACKEND_SERVICES, SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent

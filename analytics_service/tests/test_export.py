@@ -8,8 +8,8 @@ from decimal import Decimal
 from openpyxl import load_workbook
 
 from analytics_service.tests.conftest import processed_count, snapshot
+from devtools.testing.waiting import wait_until
 from shared.events import ExpenseCreated
-from shared.testing.waiting import wait_until
 
 HOSTILE = "=HYPERLINK(\"http://evil.example\",\"click\")"
 

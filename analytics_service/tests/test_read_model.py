@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from analytics_service.rollups_top import TOP_KEPT, TOP_SERVED
 from analytics_service.tests.conftest import processed_count, snapshot
 from analytics_service.tests.oracle import Oracle
+from devtools.testing.waiting import wait_until
 from shared.events import (
     Envelope,
     Event,
@@ -18,7 +19,6 @@ from shared.events import (
     UserProfileUpdated,
     UserRegistered,
 )
-from shared.testing.waiting import wait_until
 
 
 def envelope_at(event: Event, user_id: str, moment: datetime) -> Envelope:

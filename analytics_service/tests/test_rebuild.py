@@ -19,9 +19,9 @@ from analytics_service.service import DELETED, UPDATED, Version, event_time_us, 
 from analytics_service.service_rebuild import Fetched, merge
 from analytics_service.tests.conftest import processed_count, snapshot
 from analytics_service.tests.oracle import Oracle
+from devtools.testing.net import free_port
+from devtools.testing.waiting import wait_until
 from shared.events import Envelope, ExpenseCreated, ExpenseUpdated, TransactionSnapshot
-from shared.testing.net import free_port
-from shared.testing.waiting import wait_until
 
 LISTED_AT = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 

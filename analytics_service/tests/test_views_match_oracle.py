@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from analytics_service.tests.conftest import Producer, processed_count, snapshot
 from analytics_service.tests.oracle import Oracle, first_of_month
+from devtools.testing.waiting import wait_until
 from shared.events import (
     Envelope,
     Event,
@@ -24,7 +25,6 @@ from shared.events import (
     TransactionSnapshot,
     UserRegistered,
 )
-from shared.testing.waiting import wait_until
 
 USERS = {"user-auckland": "Pacific/Auckland", "user-la": "America/Los_Angeles"}
 CATEGORIES = [("c-groceries", "Groceries"), ("c-rent", "Rent"), ("c-dining", "Dining"), ("c-travel", "Travel"),

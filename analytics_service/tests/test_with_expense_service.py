@@ -9,7 +9,7 @@ import random
 from datetime import date, timedelta
 
 from analytics_service.tests.conftest import processed_count
-from shared.testing.waiting import wait_until
+from devtools.testing.waiting import wait_until
 
 CATEGORIES = {"expense": ["food", "transport", "housing", "travel"], "income": ["salary", "gift"]}
 

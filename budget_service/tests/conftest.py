@@ -10,11 +10,11 @@ import httpx
 import pytest
 from bson import ObjectId
 
+from devtools.testing.stack import EventSpy, Stack
+from devtools.testing.waiting import wait_until
 from shared.bus import Bus
 from shared.events import Envelope, Event, ExpenseCreated, ExpenseDeleted, ExpenseUpdated, TransactionSnapshot
 from shared.settings import ServiceSettings
-from shared.testing.stack import EventSpy, Stack
-from shared.testing.waiting import wait_until
 
 USER = "user-budget-1"
 FOOD, TRANSPORT = "cat-food", "cat-transport"

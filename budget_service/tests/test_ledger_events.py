@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import aio_pika
 
 from budget_service.tests.conftest import FOOD, TRANSPORT, USER, BudgetWorld, days_ago
+from devtools.testing.waiting import wait_until
 from shared.events import ExpenseCreated, ExpenseDeleted, ExpenseUpdated, UserDeleted
-from shared.testing.waiting import wait_until
 
 
 async def test_an_update_moves_spending_between_categories_amounts_and_dates(world: BudgetWorld):

@@ -11,9 +11,9 @@ import aio_pika
 import httpx
 
 from budget_service.tests.conftest import FOOD, USER, BudgetWorld
+from devtools.testing.net import free_port
+from devtools.testing.waiting import wait_until
 from shared.events import ExpenseCreated
-from shared.testing.net import free_port
-from shared.testing.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 

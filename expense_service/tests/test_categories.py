@@ -2,9 +2,9 @@
 
 import asyncio
 
+from devtools.testing.waiting import wait_until
 from expense_service.tests.helpers import EXPENSES, client, db, publish_event, start
 from shared.events import UserRegistered
-from shared.testing.waiting import wait_until
 
 CATEGORIES = "/api/categories"
 DEFAULT_EXPENSE = {"food", "transport", "housing", "utilities", "health", "entertainment", "shopping", "education",

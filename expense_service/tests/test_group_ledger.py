@@ -1,9 +1,9 @@
 """One ledger: each participant's share is their own expense transaction, created, changed and deleted with the
 group expense in one transaction, with its events; a share is changed through its group expense only."""
 
+from devtools.testing.waiting import wait_until
 from expense_service.tests.helpers import EXPENSES, GROUPS, client, db, group_of, nets, publish_event, start
 from shared.events import UserRegistered
-from shared.testing.waiting import wait_until
 
 
 def shares_of(spy, routing_key: str, group_expense_id: str) -> dict[str, dict]:

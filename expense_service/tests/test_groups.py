@@ -5,9 +5,9 @@ from decimal import Decimal
 
 from bson import ObjectId
 
+from devtools.testing.waiting import wait_until
 from expense_service.tests.helpers import EXPENSES, GROUPS, client, db, group_of, nets, publish_event, start
 from shared.events import UserDeleted
-from shared.testing.waiting import wait_until
 
 
 async def test_non_members_get_404_for_the_group_and_everything_in_it(stack):

@@ -3,9 +3,9 @@
 from datetime import date
 from decimal import Decimal
 
+from devtools.testing.waiting import wait_until
 from expense_service.tests.helpers import EXPENSES, client, db, publish_event, start
 from shared.events import InvoicePaid, UserDeleted, UserRegistered
-from shared.testing.waiting import wait_until
 
 
 def paid_invoice(invoice_id: str = "inv-7", number: str = "INV-2024-007") -> InvoicePaid:

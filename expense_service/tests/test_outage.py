@@ -4,9 +4,9 @@ and write, never a hang; once the database is back, so is the service (and nothi
 import time
 from urllib.parse import urlparse
 
+from devtools.testing.net import TcpProxy
+from devtools.testing.waiting import wait_until
 from expense_service.tests.helpers import EXPENSES, client, start
-from shared.testing.net import TcpProxy
-from shared.testing.waiting import wait_until
 
 LUNCH = {"type": "expense", "amount": "12.50", "currency": "EUR", "description": "Lunch"}
 

@@ -4,9 +4,9 @@ import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from devtools.testing.waiting import wait_until
 from expense_service.tests.helpers import EXPENSES, client, db, publish_event, start
 from shared.events import UserProfileUpdated, UserRegistered
-from shared.testing.waiting import wait_until
 
 LUNCH = {"type": "expense", "amount": "12.50", "currency": "USD", "category": "Food", "description": "Lunch",
          "occurred_date": "2024-03-05", "payment_method": "card", "tags": ["Work", "work", "team"], "notes": "n"}

@@ -6,8 +6,8 @@ from typing import Any
 import httpx
 import pytest
 
+from devtools.testing.stack import Stack
 from gateway.tests.stubs import StubUpstream
-from shared.testing.stack import Stack
 
 
 @pytest.fixture

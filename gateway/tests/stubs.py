@@ -10,7 +10,7 @@ from typing import Any
 
 import uvicorn
 
-from shared.testing.waiting import wait_until
+from devtools.testing.waiting import wait_until
 
 
 class StubUpstream:

@@ -9,9 +9,9 @@ import time
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from devtools.testing.stack import TEST_KID
 from gateway.tests.conftest import start_gateway
 from shared.auth import mint_access_token
-from shared.testing.stack import TEST_KID
 
 
 def b64(data: bytes) -> str:

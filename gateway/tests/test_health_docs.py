@@ -3,9 +3,9 @@
 import time
 from urllib.parse import urlparse
 
+from devtools.testing.net import TcpProxy
+from devtools.testing.waiting import wait_until
 from gateway.tests.conftest import start_gateway
-from shared.testing.net import TcpProxy
-from shared.testing.waiting import wait_until
 
 
 async def test_health_is_200_when_every_service_is_ready_and_503_naming_the_ones_that_are_not(stack, stubs):

@@ -1,8 +1,8 @@
 """The invoice events as their consumers read them: notification_service emails the client the PDF,
 expense_service records the paid invoice as income. Real services, broker, SMTP."""
 
+from devtools.testing.waiting import wait_until
 from invoice_service.tests.helpers import pdf_text, sent_invoice
-from shared.testing.waiting import wait_until
 
 
 async def test_sent_invoice_reaches_the_client_by_email_and_paid_invoice_becomes_income(stack, smtp_server):

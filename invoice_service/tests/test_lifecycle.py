@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 from pymongo.errors import OperationFailure
 
+from devtools.testing.waiting import wait_until
 from invoice_service.service_invoices import get_invoice
 from invoice_service.service_lifecycle import emit_overdue_notices
 from invoice_service.tests.helpers import (
@@ -19,7 +20,6 @@ from invoice_service.tests.helpers import (
 )
 from shared.db import replace_at_revision
 from shared.outbox import OUTBOX
-from shared.testing.waiting import wait_until
 
 NO_BACKGROUND_SCAN = {"invoice_service": {"overdue_scan_interval_seconds": 0}}
 

@@ -2,9 +2,9 @@
 
 import asyncio
 
+from devtools.testing.waiting import wait_until
 from invoice_service.tests.helpers import add_client, create_invoice, problem_fields, sent_invoice
 from shared.outbox import OUTBOX
-from shared.testing.waiting import wait_until
 
 
 async def test_two_partial_payments_make_it_paid_and_emit_exactly_one_invoice_paid(stack):

@@ -2,9 +2,9 @@
 
 import aio_pika
 
+from devtools.testing.waiting import wait_until
 from invoice_service.tests.helpers import add_client, create_invoice, sent_invoice
 from shared.events import Envelope, UserDeleted
-from shared.testing.waiting import wait_until
 
 
 async def publish(stack, event: UserDeleted) -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from budget_service.schemas import BudgetCreate
+from devtools.testing.net import port_open
 from expense_service.schemas import TransactionCreate
 from invoice_service.schemas import InvoiceCreate
 from load import data
 from load.runner import ROOT, SCENARIOS, main, parse_args, scenario_names
 from load.stats import format_report, read_stats
-from shared.testing.net import port_open
 from shared.topology import SERVICES
 
 STUB_LOCUSTFILE = """

@@ -10,12 +10,12 @@ from typing import Any
 import aio_pika
 import pytest
 
+from devtools.testing.smtp import SmtpServer
+from devtools.testing.stack import Stack
+from devtools.testing.waiting import wait_until
 from notification_service.main import create_app
 from shared.events import Envelope, Event
 from shared.runtime import Runtime
-from shared.testing.smtp import SmtpServer
-from shared.testing.stack import Stack
-from shared.testing.waiting import wait_until
 
 SERVICE = "notification_service"
 # Quick polling and short back-off so an outage and its recovery fit in a test; no scheduler unless asked.

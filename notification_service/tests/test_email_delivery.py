@@ -4,12 +4,12 @@ import asyncio
 import itertools
 from datetime import date
 
+from devtools.testing.smtp import SmtpServer
+from devtools.testing.waiting import wait_until
 from notification_service.mailer import Mailer
 from notification_service.models import EmailRecord
 from notification_service.service_email import EmailSender
 from shared.events import BudgetThreshold80
-from shared.testing.smtp import SmtpServer
-from shared.testing.waiting import wait_until
 
 from .conftest import start
 

@@ -4,6 +4,7 @@ import base64
 import logging
 from datetime import date, datetime, timedelta, timezone
 
+from devtools.testing.waiting import wait_until
 from shared.events import (
     BudgetExceeded,
     ExpenseCreated,
@@ -18,7 +19,6 @@ from shared.events import (
     UserProfileUpdated,
     UserRegistered,
 )
-from shared.testing.waiting import wait_until
 
 from .conftest import seed_user, start
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from devtools.testing.net import free_port
+from devtools.testing.waiting import wait_until
 from shared.events import BudgetExceeded, ExpenseCreated, TransactionSnapshot
-from shared.testing.net import free_port
-from shared.testing.waiting import wait_until
 
 from .conftest import FAST, SERVICE, seed_user, start
 

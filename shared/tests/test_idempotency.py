@@ -11,6 +11,7 @@ from bson import ObjectId
 from fastapi import FastAPI, Response
 from pymongo import AsyncMongoClient, IndexModel
 
+from devtools.testing.waiting import wait_until
 from shared.errors import Problem, install_error_handlers
 from shared.events import UserRegistered
 from shared.idempotency import (
@@ -23,7 +24,6 @@ from shared.idempotency import (
 from shared.outbox import OUTBOX, Tx
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
-from shared.testing.waiting import wait_until
 
 THINGS = "things"
 

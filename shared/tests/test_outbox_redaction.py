@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta, timezone
 
+from devtools.testing.waiting import wait_until
 from shared.events import PasswordResetRequested
 from shared.runtime import Runtime
-from shared.testing.waiting import wait_until
 from shared.tests.test_runtime_events import make_settings
 
 

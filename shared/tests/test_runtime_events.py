@@ -4,11 +4,11 @@ import json
 
 import aio_pika
 
+from devtools.testing.waiting import wait_until
 from shared.consumer import HandlerContext
 from shared.events import UserDeleted, UserRegistered
 from shared.runtime import Runtime
 from shared.settings import ServiceSettings
-from shared.testing.waiting import wait_until
 
 
 async def record_registration(event: UserRegistered, ctx: HandlerContext) -> None:

@@ -3,9 +3,9 @@ the broker is unreachable, re-published when the relay crashes between publishin
 
 from urllib.parse import urlparse
 
-from shared.testing.infra import amqp_host_port
-from shared.testing.net import TcpProxy
-from shared.testing.waiting import wait_until
+from devtools.testing.infra import amqp_host_port
+from devtools.testing.net import TcpProxy
+from devtools.testing.waiting import wait_until
 from user_service.tests.conftest import register
 
 ENVELOPE_FIELDS = {"event_id", "type", "version", "occurred_at", "producer", "user_id", "correlation_id", "data"}

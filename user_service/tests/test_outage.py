@@ -3,8 +3,8 @@
 import time
 from urllib.parse import urlparse
 
-from shared.testing.net import TcpProxy
-from shared.testing.waiting import wait_until
+from devtools.testing.net import TcpProxy
+from devtools.testing.waiting import wait_until
 from user_service.tests.conftest import PASSWORD, sign_up
 
 

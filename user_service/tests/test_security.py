@@ -12,9 +12,9 @@ from datetime import timedelta
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from devtools.testing.stack import TEST_KID
 from shared.auth import TokenVerifier, mint_access_token
 from shared.settings import ServiceSettings
-from shared.testing.stack import TEST_KID
 from user_service.context import parts_of
 from user_service.service_tokens import request_password_reset
 from user_service.tests.conftest import PASSWORD, login, register, sign_up

@@ -56,7 +56,7 @@ class MailSink:
 class SmtpServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, store_dir: Path | None = None) -> None:
         self.sink = MailSink(store_dir=store_dir)
-        from shared.testing.net import free_port
+        from devtools.testing.net import free_port
 
         self.host, self.port = host, port or free_port()
         self._controller = Controller(self.sink, hostname=host, port=self.port)

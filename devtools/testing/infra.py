@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from urllib.parse import urlparse
 
-from shared.testing.net import free_port, port_open
+from devtools.testing.net import free_port, port_open
 
 LOCAL_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from shared.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
-from shared.testing.net import free_port, port_open
-from shared.testing.smtp import SmtpServer
+from devtools.testing.infra import LOCAL_AMQP_URL, SecantusProcess, amqp_host_port
+from devtools.testing.net import free_port, port_open
+from devtools.testing.smtp import SmtpServer
 from shared.topology import SERVICES
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pymongo import AsyncMongoClient
 
+from devtools.testing.waiting import wait_until
 from shared.auth import mint_access_token
-from shared.testing.waiting import wait_until
 from shared.topology import SERVICES
 
 TEST_KID = "test-key-1"
